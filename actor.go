@@ -1,0 +1,79 @@
+package roster
+
+import "context"
+
+// Actor is who is making a request: the token and its owner, and, when a
+// service token acts for a user, that user. Services decide with it.
+type Actor struct {
+	User       User
+	Token      *Token // nil for Roster's own command line
+	OnBehalfOf *User  // set when a service token acts for a user
+	RequestID  string
+	IP         string
+}
+
+// SystemActor is Roster acting for its operator (the command line).
+func SystemActor() Actor { return Actor{} }
+
+// IsSystem reports whether the operator's command line is acting.
+func (a Actor) IsSystem() bool { return a.Token == nil }
+
+// Subject is the user whose authority applies: the user acted for, if any,
+// otherwise the token's owner.
+func (a Actor) Subject() User {
+	if a.OnBehalfOf != nil {
+		return *a.OnBehalfOf
+	}
+	return a.User
+}
+
+// Delegated reports whether a service token is acting for a user.
+func (a Actor) Delegated() bool { return a.OnBehalfOf != nil }
+
+// Via names the credential kind the change came through.
+func (a Actor) Via() Via {
+	if a.Token == nil {
+		return ViaSystem
+	}
+	switch a.Token.Kind {
+	case TokenService:
+		return ViaService
+	case TokenSupport:
+		return ViaSupport
+	default:
+		return ViaUser
+	}
+}
+
+// IsService reports whether the host application's backend acts in its own
+// name. Acting for a user, it has exactly that user's authority.
+func (a Actor) IsService() bool {
+	return a.Token != nil && a.Token.Kind == TokenService && !a.Delegated()
+}
+
+// IsPlatformAdmin reports whether the caller holds platform admin authority.
+// Delegation never passes on platform privileges: a service token acting for
+// an admin is not an admin.
+func (a Actor) IsPlatformAdmin() bool {
+	if a.IsSystem() {
+		return true
+	}
+	return !a.Delegated() && a.Token.Kind == TokenPersonal && a.User.PlatformRole == PlatformAdmin
+}
+
+// IsSelf reports whether the subject is the user with this id.
+func (a Actor) IsSelf(userID string) bool { return !a.IsSystem() && a.Subject().ID == userID }
+
+type actorKey struct{}
+
+// WithActor returns a context carrying the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor of ctx; the second result is false when the
+// request is not authenticated.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

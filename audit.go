@@ -1,0 +1,72 @@
+package roster
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Via says through which kind of credential a change was made.
+type Via string
+
+const (
+	ViaUser    Via = "user"    // a person's own token
+	ViaService Via = "service" // the host application's service token
+	ViaSupport Via = "support" // a staff member's support token
+	ViaSystem  Via = "system"  // Roster itself or its operator's command line
+)
+
+// Audit actions written by the user and token services.
+const (
+	ActionUserCreated      = "user.created"
+	ActionUserUpdated      = "user.updated"
+	ActionUserDeleted      = "user.deleted"
+	ActionUserBootstrapped = "user.bootstrapped"
+	ActionTokenCreated     = "token.created"
+	ActionTokenRevoked     = "token.revoked"
+)
+
+// Audit target types.
+const (
+	TargetUser  = "user"
+	TargetToken = "token"
+)
+
+// AuditEvent is an append-only record of one mutation.
+type AuditEvent struct {
+	ID           string
+	At           time.Time
+	ActorUserID  *string
+	ActorTokenID *string
+	Via          Via
+	OnBehalfOf   *string
+	Action       string
+	TargetType   string
+	TargetID     string
+	OrgID        *string
+	WorkspaceID  *string
+	Before       json.RawMessage // nil when the object did not exist
+	After        json.RawMessage // nil when the object no longer exists
+	RequestID    string
+	IP           string
+}
+
+// AuditFilter narrows the audit log. Empty fields do not filter.
+type AuditFilter struct {
+	OrgID       string
+	WorkspaceID string
+	ActorID     string // the acting user or the user acted for
+	Action      string
+	Since       *time.Time
+	Until       *time.Time
+}
+
+// AuditStore reads the audit log, newest first.
+type AuditStore interface {
+	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, error)
+}
+
+// AuditWriter appends to the audit log inside the mutation's transaction.
+type AuditWriter interface {
+	InsertAudit(ctx context.Context, e AuditEvent) error
+}

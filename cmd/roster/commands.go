@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/roster-dev/roster/httpapi"
+	"github.com/roster-dev/roster/service"
+	"github.com/roster-dev/roster/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const (
+	defaultDatabase   = "sqlite:roster.db"
+	defaultListen     = "127.0.0.1:8080"
+	defaultAdminEmail = "admin@localhost"
+	shutdownTimeout   = 30 * time.Second
+)
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "roster",
+		Short:         "Roster: organisations, workspaces, members, roles and seats for B2B SaaS",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand())
+	return root
+}
+
+func databaseFlag(cmd *cobra.Command, dsn *string) {
+	cmd.Flags().StringVar(dsn, "database", envOr("ROSTER_DATABASE", defaultDatabase),
+		"database: sqlite:PATH or a postgres:// URL (env ROSTER_DATABASE)")
+}
+
+// openMigrated opens the database and applies pending migrations.
+func openMigrated(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("applied migrations", "count", n)
+	}
+	return db, nil
+}
+
+func newServeCommand() *cobra.Command {
+	var dsn, listen, adminEmail string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API (migrates the database first)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), cmd.OutOrStdout(), dsn, listen, adminEmail, nil)
+		},
+	}
+	databaseFlag(cmd, &dsn)
+	cmd.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", defaultListen), "address to listen on (env ROSTER_LISTEN)")
+	cmd.Flags().StringVar(&adminEmail, "admin-email", envOr("ROSTER_ADMIN_EMAIL", defaultAdminEmail),
+		"email of the platform admin created on first start (env ROSTER_ADMIN_EMAIL)")
+	return cmd
+}
+
+// serve runs the API until ctx ends, then drains in-flight requests. It
+// reports the address it listens on through listening, when given.
+func serve(ctx context.Context, out io.Writer, dsn, listen, adminEmail string, listening chan<- string) error {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	db, err := openMigrated(ctx, dsn, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	svc := service.New(db, service.Options{Logger: log})
+	token, err := svc.FirstStart(ctx, adminEmail)
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	if token != "" {
+		fmt.Fprintf(out, "Created the first platform admin, %s. Their token is shown this once:\n\n    %s\n\n", adminEmail, token)
+	}
+
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	go svc.Run(listenCtx)
+
+	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), Ready: func(ctx context.Context) error {
+		if err := db.Ping(ctx); err != nil {
+			return fmt.Errorf("database unreachable: %w", err)
+		}
+		current, err := db.MigrationsCurrent(ctx)
+		if err != nil {
+			return err
+		}
+		if !current {
+			return errors.New("migrations pending")
+		}
+		return nil
+	}})
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("serving", "addr", ln.Addr().String(), "database", string(db.Dialect()))
+	fmt.Fprintf(out, "Roster is listening on http://%s\n", ln.Addr())
+	if listening != nil {
+		listening <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newBootstrapCommand() *cobra.Command {
+	var dsn, email string
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Ensure a platform admin with this email exists and print a fresh token for them",
+		Long: "Ensures an active platform admin with the given email (creating or promoting the user) and\n" +
+			"prints a new personal token for them as the last line of standard output.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+			db, err := openMigrated(cmd.Context(), dsn, log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			u, token, err := service.New(db, service.Options{Logger: log}).EnsureAdmin(cmd.Context(), email)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Platform admin %s (%s). New token:\n%s\n", email, u.ID, token)
+			return nil
+		},
+	}
+	databaseFlag(cmd, &dsn)
+	cmd.Flags().StringVar(&email, "email", "", "the admin's email (required)")
+	cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+func newMigrateCommand() *cobra.Command {
+	var dsn string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := store.Open(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			n, err := db.Migrate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s)\n", n)
+			return nil
+		},
+	}
+	databaseFlag(cmd, &dsn)
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "List migrations and whether each is applied",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := store.Open(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			states, err := db.MigrationStatus(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "VERSION\tSTATE\tNAME")
+			for _, s := range states {
+				state := "pending"
+				if s.Applied {
+					state = "applied"
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\n", s.Version, state, s.Name)
+			}
+			return w.Flush()
+		},
+	}
+	databaseFlag(status, &dsn)
+	cmd.AddCommand(status)
+	return cmd
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Roster's version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "roster", version)
+		},
+	}
+}

@@ -1,0 +1,121 @@
+package roster
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error the way a client must react to it. The HTTP layer
+// maps each kind to one status code in a single table.
+type Kind int
+
+const (
+	KindInternal        Kind = iota // a bug or an outage; never caused by input
+	KindInvalid                     // the request is malformed or breaks a validation rule
+	KindUnauthenticated             // no credential, or one that is not (or no longer) valid
+	KindForbidden                   // authenticated, but not allowed
+	KindNotFound                    // does not exist, or is not visible to the caller
+	KindConflict                    // clashes with the current state
+	KindGone                        // existed, but is archived
+	KindPaymentRequired             // the organisation's seat cap would be exceeded
+	KindTooLarge                    // the request body is too large
+)
+
+// Stable error codes. Clients match on these; never change one.
+const (
+	CodeInternal             = "internal_error"
+	CodeInvalidRequest       = "invalid_request"
+	CodeMalformedJSON        = "malformed_json"
+	CodeBodyTooLarge         = "body_too_large"
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeRouteNotFound        = "route_not_found"
+	CodeMethodNotAllowed     = "method_not_allowed"
+	CodeInvalidCursor        = "invalid_cursor"
+	CodeInvalidEmail         = "invalid_email"
+	CodeInvalidStatus        = "invalid_status"
+	CodeInvalidPlatformRole  = "invalid_platform_role"
+	CodeInvalidTokenKind     = "invalid_kind"
+	CodeInvalidExpiry        = "invalid_expiry"
+	CodeInvalidID            = "invalid_id"
+
+	CodeUnauthenticated       = "unauthenticated"
+	CodeInvalidToken          = "invalid_token"
+	CodeTokenExpired          = "token_expired"
+	CodeTokenRevoked          = "token_revoked"
+	CodeUserInactive          = "user_inactive"
+	CodeInvalidOnBehalfOf     = "invalid_on_behalf_of"
+	CodeOnBehalfOfNotAllowed  = "on_behalf_of_not_allowed"
+	CodeForbidden             = "forbidden"
+	CodeNotFound              = "not_found"
+	CodeUserNotFound          = "user_not_found"
+	CodeTokenNotFound         = "token_not_found"
+	CodeWorkspaceNotFound     = "workspace_not_found"
+	CodeEmailTaken            = "email_taken"
+	CodeExternalIDTaken       = "external_id_taken"
+	CodeLastAdmin             = "last_admin"
+	CodeIdempotencyKeyReused  = "idempotency_key_reused"
+	CodeIdempotencyInProgress = "idempotency_request_in_progress"
+	CodeInvalidIdempotencyKey = "invalid_idempotency_key"
+)
+
+// Error is a domain error: a kind for the transport, a stable code for
+// clients, and a message a person can act on. Details carry structured
+// extras (for example the allowed values of an enum).
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Details map[string]any
+	Err     error // the underlying cause, if any; never shown to clients
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a domain error with a formatted message.
+func Errorf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// With returns a copy of e carrying one more detail.
+func (e *Error) With(key string, value any) *Error {
+	c := *e
+	c.Details = make(map[string]any, len(e.Details)+1)
+	for k, v := range e.Details {
+		c.Details[k] = v
+	}
+	c.Details[key] = value
+	return &c
+}
+
+// ErrorKind returns the kind of err, KindInternal when it carries none.
+func ErrorKind(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// ErrorCode returns the code of err, CodeInternal when it carries none.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrNotFound is what stores return for a missing row; services replace it
+// with a precise code where they know what was looked for.
+var ErrNotFound = &Error{Kind: KindNotFound, Code: CodeNotFound, Message: "not found"}
+
+// ErrUniqueViolation is what stores return when a write breaks a unique
+// constraint; services decide which conflict it is.
+var ErrUniqueViolation = &Error{Kind: KindConflict, Code: "unique_violation", Message: "already exists"}

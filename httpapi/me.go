@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type tokenRef struct {
+	ID        string     `json:"id"`
+	Kind      tokenKind  `json:"kind"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// membershipSummary is one organisation the caller belongs to, with the
+// caller's workspaces in it.
+type membershipSummary struct {
+	OrgID      string             `json:"org_id"`
+	Role       string             `json:"role"`
+	Workspaces []workspaceSummary `json:"workspaces"`
+}
+
+type workspaceSummary struct {
+	ID      string `json:"id"`
+	Role    string `json:"role"`
+	Derived bool   `json:"derived"`
+}
+
+type meBody struct {
+	userBody
+	Token            *tokenRef           `json:"token" doc:"The token that authenticated this request"`
+	ActingFor        bool                `json:"acting_for" doc:"True when a service token acts for this user"`
+	Memberships      []membershipSummary `json:"memberships" nullable:"false"`
+	CurrentWorkspace *workspaceSummary   `json:"current_workspace" doc:"The default workspace, when the user has one"`
+}
+
+func (s *Server) registerMe(api huma.API) {
+	huma.Register(api, s.secured(huma.Operation{OperationID: "get-me", Method: http.MethodGet, Path: "/v1/me",
+		Summary: "The caller", Description: "The user the request acts as, their memberships and current workspace.", Tags: []string{"Users"}}),
+		func(ctx context.Context, _ *struct{}) (*struct{ Body meBody }, error) {
+			me, err := s.svc.Me(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := meBody{userBody: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
+			if t := me.Token; t != nil {
+				out.Token = &tokenRef{ID: t.ID, Kind: tokenKind(t.Kind), ExpiresAt: t.ExpiresAt}
+			}
+			return &struct{ Body meBody }{out}, nil
+		})
+}

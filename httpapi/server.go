@@ -1,0 +1,178 @@
+// Package httpapi serves Roster's JSON API. Handlers are thin: decode,
+// call the service, encode. Every route is registered in routes(), and the
+// OpenAPI document is generated from the same definitions.
+package httpapi
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/service"
+)
+
+// Version is reported in the OpenAPI document.
+var Version = "0.1.0"
+
+// Idempotency is what the API needs of the store to remember responses.
+type Idempotency interface {
+	roster.IdempotencyStore
+	roster.IdempotencyWriter
+}
+
+// Options configure a Server.
+type Options struct {
+	Logger *slog.Logger
+	Clock  roster.Clock
+	// Ready reports whether the server can take traffic (database reachable,
+	// migrations current); /readyz answers 503 while it returns an error.
+	Ready func(context.Context) error
+	// Pools are exported as metrics, by name.
+	Pools map[string]*sql.DB
+}
+
+// Server is Roster's HTTP API.
+type Server struct {
+	svc     *service.Service
+	store   Idempotency
+	log     *slog.Logger
+	clock   roster.Clock
+	ready   func(context.Context) error
+	mux     *http.ServeMux
+	api     huma.API
+	metrics metrics
+	handler http.Handler
+}
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New builds the API on svc.
+func New(svc *service.Service, store Idempotency, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Ready == nil {
+		opts.Ready = func(context.Context) error { return nil }
+	}
+	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, mux: http.NewServeMux()}
+	s.metrics = newMetrics(opts.Pools)
+	s.api = humago.New(s.mux, apiConfig())
+	s.api.UseMiddleware(s.requireAuth)
+	s.routes()
+	s.handler = s.observe(s.authenticate(s.idempotent(http.HandlerFunc(s.route))))
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// OpenAPI returns the generated OpenAPI document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+func apiConfig() huma.Config {
+	cfg := huma.DefaultConfig("Roster", Version)
+	cfg.Info.Description = "Organisations, workspaces, members, roles, invitations, seats and staff support access for B2B SaaS."
+	cfg.OpenAPIPath = "/v1/openapi"
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no $schema links in responses
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		bearerScheme: {Type: "http", Scheme: "bearer", Description: "A Roster token: rst_pat_…, rst_svc_… or rst_sup_…"},
+	}
+	return cfg
+}
+
+const bearerScheme = "bearer"
+
+// routes is the one place every operation is registered.
+func (s *Server) routes() {
+	s.registerMe(s.api)
+	s.registerUsers(s.api)
+	s.registerTokens(s.api)
+	s.registerAudit(s.api)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+}
+
+// secured marks an operation as needing a bearer token.
+func (s *Server) secured(op huma.Operation) huma.Operation {
+	op.Security = []map[string][]string{{bearerScheme: {}}}
+	op.Parameters = append(op.Parameters, &huma.Param{Name: "Roster-On-Behalf-Of", In: "header",
+		Description: "With a service token: act as this user (usr_…)", Schema: &huma.Schema{Type: huma.TypeString}})
+	return op
+}
+
+// requireAuth refuses secured operations to callers without a valid token.
+func (s *Server) requireAuth(ctx huma.Context, next func(huma.Context)) {
+	if len(ctx.Operation().Security) == 0 {
+		next(ctx)
+		return
+	}
+	ri := info(ctx.Context())
+	if ri.actor != nil {
+		next(ctx)
+		return
+	}
+	err := ri.authErr
+	if err == nil {
+		err = roster.Errorf(roster.KindUnauthenticated, roster.CodeUnauthenticated, "this operation needs a bearer token")
+	}
+	p := problemFrom(ctx.Context(), err)
+	if p.Status == http.StatusUnauthorized {
+		ctx.SetHeader("WWW-Authenticate", `Bearer realm="roster"`)
+	}
+	huma.WriteErr(s.api, ctx, p.Status, p.Detail, err)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		logger(ctx).WarnContext(ctx, "not ready", "error", err)
+		writeProblem(w, r, newProblem(http.StatusServiceUnavailable, "not_ready", err.Error()))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"status": "ready"})
+}
+
+func newMetrics(pools map[string]*sql.DB) metrics {
+	m := metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roster_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "roster_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for name, db := range pools {
+		m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
+	}
+	return m
+}

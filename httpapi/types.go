@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/roster-dev/roster"
+)
+
+// enumSchema documents (and so validates) a domain enum; its values come from
+// the enum's own definition.
+func enumSchema[T ~string](values []T) *huma.Schema {
+	enum := make([]any, len(values))
+	for i, v := range values {
+		enum[i] = string(v)
+	}
+	return &huma.Schema{Type: huma.TypeString, Enum: enum}
+}
+
+type userStatus string
+
+func (userStatus) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.UserStatuses) }
+
+type platformRole string
+
+func (platformRole) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.PlatformRoles) }
+
+type tokenKind string
+
+func (tokenKind) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.TokenKinds) }
+
+// issuableKind is a token kind a client may ask for.
+type issuableKind string
+
+func (issuableKind) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.IssuableTokenKinds) }
+
+type via string
+
+func (via) Schema(huma.Registry) *huma.Schema {
+	return enumSchema([]roster.Via{roster.ViaUser, roster.ViaService, roster.ViaSupport, roster.ViaSystem})
+}
+
+// optional is a field of a partial update that may be absent; null is not
+// allowed (the schema says so, and huma rejects it).
+type optional[T any] struct {
+	Sent  bool
+	Value T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Sent = true
+	return json.Unmarshal(b, &o.Value)
+}
+
+func (optional[T]) Schema(r huma.Registry) *huma.Schema {
+	return inlineSchema[T](r, false)
+}
+
+// nullable is a field of a partial update that may be absent, or null to clear it.
+type nullable[T any] struct {
+	Sent  bool
+	Value *T
+}
+
+func (o *nullable[T]) UnmarshalJSON(b []byte) error {
+	o.Sent = true
+	return json.Unmarshal(b, &o.Value)
+}
+
+func (nullable[T]) Schema(r huma.Registry) *huma.Schema {
+	return inlineSchema[T](r, true)
+}
+
+func inlineSchema[T any](r huma.Registry, isNullable bool) *huma.Schema {
+	s := *r.Schema(reflect.TypeFor[T](), false, "")
+	s.Nullable = isNullable
+	return &s
+}
+
+// listBody is the shape of every list response.
+type listBody[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page"`
+}
+
+func newList[T, U any](items []T, next string, conv func(T) U) listBody[U] {
+	out := listBody[U]{Data: make([]U, 0, len(items))}
+	for _, it := range items {
+		out.Data = append(out.Data, conv(it))
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return out
+}
+
+// PageParams are the query parameters of every list.
+type PageParams struct {
+	Limit  int    `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Items per page"`
+	Cursor string `query:"cursor" doc:"Opaque cursor from next_cursor of the previous page"`
+}
+
+func (p PageParams) page(prefix string) (roster.Page, error) {
+	return roster.ParsePage(p.Limit, p.Cursor, prefix)
+}

@@ -1,0 +1,20 @@
+// Package roster holds Roster's domain: the types, enums, error codes and the
+// storage interfaces that the service layer, the stores and the HTTP API share.
+//
+// Nothing here imports SQL or HTTP. The rules of the domain live in package
+// service; persistence lives in package store; the JSON API in package httpapi.
+package roster
+
+import "time"
+
+// Clock returns the current time. Services take one so tests can move time.
+type Clock func() time.Time
+
+// Now normalises a time the way Roster stores it: UTC, microsecond precision,
+// so a value read back from either database compares equal to what was written.
+func Now(c Clock) time.Time {
+	if c == nil {
+		c = time.Now
+	}
+	return c().UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,154 @@
+// Package service holds Roster's rules. Every decision about who may do what,
+// and every invariant of the domain, is made here, once; the store only
+// persists and the HTTP layer only translates.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/roster-dev/roster"
+)
+
+// Options configure a Service. Zero values take defaults.
+type Options struct {
+	Clock  roster.Clock
+	Logger *slog.Logger
+	// AuthCacheSize bounds each authentication cache (tokens, users).
+	AuthCacheSize int
+}
+
+// Service implements Roster's use cases on top of a store.
+type Service struct {
+	store roster.Store
+	clock roster.Clock
+	log   *slog.Logger
+	auth  *authCache
+}
+
+// New returns a service on store.
+func New(store roster.Store, opts Options) *Service {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.AuthCacheSize == 0 {
+		opts.AuthCacheSize = 100_000
+	}
+	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize)}
+}
+
+// Run keeps the service's caches in step with other replicas until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	return s.store.Listen(ctx, s.auth.apply)
+}
+
+func (s *Service) now() time.Time { return roster.Now(s.clock) }
+
+// actor returns the caller of ctx. Requests reach the service only after
+// authentication, and the command line acts as the system actor.
+func actor(ctx context.Context) roster.Actor {
+	a, ok := roster.ActorFrom(ctx)
+	if !ok {
+		return roster.SystemActor()
+	}
+	return a
+}
+
+// change is one write transaction in progress: the mutation, its audit
+// events and the cache invalidations that must follow its commit.
+type change struct {
+	ctx        context.Context
+	tx         roster.Tx
+	now        time.Time
+	actor      roster.Actor
+	invalidate []string
+}
+
+// update runs fn in one write transaction. Audit events written through the
+// change commit with it; local caches are invalidated after the commit, and
+// other replicas hear of it through the same commit.
+func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
+	var done *change
+	err := s.store.Update(ctx, func(tx roster.Tx) error {
+		c := &change{ctx: ctx, tx: tx, now: s.now(), actor: actor(ctx)}
+		if err := fn(c); err != nil {
+			return err
+		}
+		done = c
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range done.invalidate {
+		s.auth.apply(m)
+	}
+	return nil
+}
+
+// audit appends an audit event describing this change by its actor.
+func (c *change) audit(action, targetType, targetID string, before, after any) error {
+	a := c.actor
+	e := roster.AuditEvent{
+		ID:         roster.NewID(roster.PrefixAudit),
+		At:         c.now,
+		Via:        a.Via(),
+		Action:     action,
+		TargetType: targetType,
+		TargetID:   targetID,
+		RequestID:  a.RequestID,
+		IP:         a.IP,
+	}
+	if !a.IsSystem() {
+		e.ActorUserID = &a.User.ID
+		e.ActorTokenID = &a.Token.ID
+	}
+	if a.OnBehalfOf != nil {
+		e.OnBehalfOf = &a.OnBehalfOf.ID
+	}
+	var err error
+	if e.Before, err = auditJSON(before); err != nil {
+		return err
+	}
+	if e.After, err = auditJSON(after); err != nil {
+		return err
+	}
+	return c.tx.InsertAudit(c.ctx, e)
+}
+
+func auditJSON(v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return b, nil
+}
+
+// invalidateToken and invalidateUser drop cached authentication state here
+// after commit, and on every other replica through the database.
+func (c *change) invalidateToken(hash string) error { return c.notify(tokenMessage(hash)) }
+func (c *change) invalidateUser(id string) error    { return c.notify(userMessage(id)) }
+
+func (c *change) notify(msg string) error {
+	c.invalidate = append(c.invalidate, msg)
+	return c.tx.Notify(c.ctx, msg)
+}
+
+// Patch is one optional field of a partial update: Present is false when the
+// client did not send the field at all.
+type Patch[T any] struct {
+	Present bool
+	Value   T
+}
+
+// Set returns a present patch value.
+func Set[T any](v T) Patch[T] { return Patch[T]{Present: true, Value: v} }

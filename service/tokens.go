@@ -1,0 +1,213 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roster-dev/roster"
+)
+
+// MaxTokenLifetime bounds expires_in and expires_at.
+const MaxTokenLifetime = 10 * 365 * 24 * time.Hour
+
+var errTokenNotFound = roster.Errorf(roster.KindNotFound, roster.CodeTokenNotFound, "no such token")
+
+// NewToken is the input of CreateToken.
+type NewToken struct {
+	Name      string
+	Kind      string // default personal
+	ExpiresAt *time.Time
+	ExpiresIn *int64 // seconds
+}
+
+// CreatedToken is a new token with its plaintext, which is shown only once.
+type CreatedToken struct {
+	Token     roster.Token
+	Plaintext string
+}
+
+// CreateMyToken issues a personal token to the caller.
+func (s *Service) CreateMyToken(ctx context.Context, in NewToken) (CreatedToken, error) {
+	a := actor(ctx)
+	if in.Kind != "" && in.Kind != string(roster.TokenPersonal) {
+		if _, err := roster.ParseIssuableTokenKind(in.Kind); err != nil {
+			return CreatedToken{}, err
+		}
+		return CreatedToken{}, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only a platform admin may issue service tokens")
+	}
+	return s.createToken(ctx, a.Subject().ID, in)
+}
+
+// CreateUserToken issues a token of any issuable kind to a user (admins only).
+func (s *Service) CreateUserToken(ctx context.Context, userID string, in NewToken) (CreatedToken, error) {
+	if !actor(ctx).IsPlatformAdmin() {
+		return CreatedToken{}, errForbidden
+	}
+	return s.createToken(ctx, userID, in)
+}
+
+func (s *Service) createToken(ctx context.Context, userID string, in NewToken) (CreatedToken, error) {
+	kind := roster.TokenPersonal
+	if in.Kind != "" {
+		var err error
+		if kind, err = roster.ParseIssuableTokenKind(in.Kind); err != nil {
+			return CreatedToken{}, err
+		}
+	}
+	if utf8.RuneCountInString(in.Name) > roster.MaxTokenNameLen {
+		return CreatedToken{}, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name must be at most %d characters", roster.MaxTokenNameLen).With("field", "name")
+	}
+	var out CreatedToken
+	err := s.update(ctx, func(c *change) error {
+		expiresAt, err := tokenExpiry(in, c.now)
+		if err != nil {
+			return err
+		}
+		if _, err := s.getUser(ctx, c.tx, userID); err != nil {
+			return err
+		}
+		tok, plain := roster.NewToken(userID, kind, in.Name, expiresAt, c.now)
+		if err := c.tx.CreateToken(ctx, tok); err != nil {
+			return err
+		}
+		out = CreatedToken{Token: tok, Plaintext: plain}
+		return c.audit(roster.ActionTokenCreated, roster.TargetToken, tok.ID, nil, tokenAudit(tok))
+	})
+	return out, err
+}
+
+// tokenExpiry turns expires_at or expires_in (never both) into a time.
+func tokenExpiry(in NewToken, now time.Time) (*time.Time, error) {
+	bad := func(msg string) error {
+		return roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "%s", msg)
+	}
+	switch {
+	case in.ExpiresAt != nil && in.ExpiresIn != nil:
+		return nil, bad("give expires_at or expires_in, not both")
+	case in.ExpiresIn != nil:
+		secs := *in.ExpiresIn
+		if secs < 1 || secs > int64(MaxTokenLifetime/time.Second) {
+			return nil, bad("expires_in must be between 1 second and 10 years")
+		}
+		t := now.Add(time.Duration(secs) * time.Second)
+		return &t, nil
+	case in.ExpiresAt != nil:
+		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !t.After(now) || t.Sub(now) > MaxTokenLifetime {
+			return nil, bad("expires_at must be in the future and within 10 years")
+		}
+		return &t, nil
+	}
+	return nil, nil
+}
+
+// ListMyTokens lists the caller's tokens.
+func (s *Service) ListMyTokens(ctx context.Context, p roster.Page) ([]roster.Token, string, error) {
+	return s.listTokens(ctx, actor(ctx).Subject().ID, p)
+}
+
+// ListUserTokens lists a user's tokens (admins only).
+func (s *Service) ListUserTokens(ctx context.Context, userID string, p roster.Page) ([]roster.Token, string, error) {
+	if !actor(ctx).IsPlatformAdmin() {
+		return nil, "", errForbidden
+	}
+	if _, err := s.getUser(ctx, s.store, userID); err != nil {
+		return nil, "", err
+	}
+	return s.listTokens(ctx, userID, p)
+}
+
+func (s *Service) listTokens(ctx context.Context, userID string, p roster.Page) ([]roster.Token, string, error) {
+	toks, err := s.store.ListTokens(ctx, userID, p)
+	if err != nil {
+		return nil, "", err
+	}
+	toks, next := roster.NextCursor(toks, p.Limit, func(t roster.Token) string { return t.ID })
+	return toks, next, nil
+}
+
+// RevokeMyToken revokes one of the caller's tokens.
+func (s *Service) RevokeMyToken(ctx context.Context, tokenID string) error {
+	return s.revokeToken(ctx, actor(ctx).Subject().ID, tokenID)
+}
+
+// RevokeUserToken revokes one of a user's tokens (admins only).
+func (s *Service) RevokeUserToken(ctx context.Context, userID, tokenID string) error {
+	if !actor(ctx).IsPlatformAdmin() {
+		return errForbidden
+	}
+	return s.revokeToken(ctx, userID, tokenID)
+}
+
+// revokeToken ends a token at once, on this replica and every other. Revoking
+// a revoked token changes nothing and succeeds.
+func (s *Service) revokeToken(ctx context.Context, userID, tokenID string) error {
+	return s.update(ctx, func(c *change) error {
+		if !roster.ValidID(roster.PrefixToken, tokenID) {
+			return errTokenNotFound
+		}
+		tok, err := c.tx.GetToken(ctx, tokenID)
+		if errors.Is(err, roster.ErrNotFound) || (err == nil && tok.UserID != userID) {
+			return errTokenNotFound
+		}
+		if err != nil {
+			return err
+		}
+		revoked, err := c.tx.RevokeToken(ctx, tokenID, c.now)
+		if err != nil || !revoked {
+			return err
+		}
+		if err := c.invalidateToken(tok.Hash); err != nil {
+			return err
+		}
+		after := tok
+		after.RevokedAt = &c.now
+		return c.audit(roster.ActionTokenRevoked, roster.TargetToken, tok.ID, tokenAudit(tok), tokenAudit(after))
+	})
+}
+
+// Introspection is what a service learns about a presented token.
+type Introspection struct {
+	Active bool
+	Token  roster.Token
+	User   roster.User
+}
+
+// Introspect tells the host application's backend whether a token is live and
+// whose it is. Anything that would not authenticate is simply inactive.
+func (s *Service) Introspect(ctx context.Context, plaintext string) (Introspection, error) {
+	if !actor(ctx).IsService() {
+		return Introspection{}, errForbidden
+	}
+	if _, ok := roster.TokenKindOf(plaintext); !ok {
+		return Introspection{}, nil
+	}
+	tok, err := s.store.GetTokenByHash(ctx, roster.HashToken(plaintext))
+	if errors.Is(err, roster.ErrNotFound) {
+		return Introspection{}, nil
+	}
+	if err != nil {
+		return Introspection{}, err
+	}
+	if tok.Usable(s.now()) != nil {
+		return Introspection{}, nil
+	}
+	u, err := s.store.GetUser(ctx, tok.UserID)
+	if errors.Is(err, roster.ErrNotFound) || (err == nil && !u.Active()) {
+		return Introspection{}, nil
+	}
+	if err != nil {
+		return Introspection{}, err
+	}
+	return Introspection{Active: true, Token: tok, User: u}, nil
+}
+
+// tokenAudit is the audited form of a token: never its hash or plaintext.
+func tokenAudit(t roster.Token) map[string]any {
+	return map[string]any{
+		"id": t.ID, "user_id": t.UserID, "kind": t.Kind, "name": t.Name, "prefix": t.Prefix,
+		"expires_at": t.ExpiresAt, "revoked_at": t.RevokedAt,
+	}
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// notifyChannel carries cache invalidations between replicas.
+const notifyChannel = "roster_invalidate"
+
+// Notify queues message for every replica's Listen; PostgreSQL delivers it
+// when the transaction commits and drops it on rollback. SQLite has one
+// process, which invalidates its own caches directly.
+func (t *tx) Notify(ctx context.Context, message string) error {
+	if t.db.dialect != Postgres {
+		return nil
+	}
+	_, err := t.exec(ctx, `SELECT pg_notify(?, ?)`, notifyChannel, message)
+	return err
+}
+
+// Listen delivers invalidation messages until ctx ends. When the connection
+// drops it calls fn("") — messages may have been missed, so callers must
+// forget everything — and reconnects.
+func (db *DB) Listen(ctx context.Context, fn func(message string)) error {
+	if db.dialect != Postgres {
+		<-ctx.Done()
+		return nil
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx, fn)
+		if ctx.Err() != nil {
+			break
+		}
+		_ = err // the connection dropped; reconnect below
+		fn("")
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+	return nil
+}
+
+func (db *DB) listenOnce(ctx context.Context, fn func(string)) error {
+	conn, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	// Anything committed while we were not listening is unknown: start clean.
+	fn("")
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		fn(n.Payload)
+	}
+}

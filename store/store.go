@@ -1,0 +1,285 @@
+// Package store persists Roster's domain on embedded SQLite or on
+// PostgreSQL. It holds no business rule: it stores, queries and reports
+// uniqueness conflicts; the service layer decides what they mean.
+//
+// One implementation serves both databases. SQL is written once with "?"
+// placeholders in the subset both dialects share (ON CONFLICT, RETURNING,
+// partial indexes); the few differences live in dialect.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/roster-dev/roster"
+)
+
+// Dialect names a supported database.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is Roster's store on one database.
+type DB struct {
+	dialect Dialect
+	dsn     string // the PostgreSQL URL, for the LISTEN connection
+	write   *sql.DB
+	read    *sql.DB // the same pool as write on PostgreSQL
+	queries
+	rebound sync.Map // SQL text with "?" -> SQL text for this dialect
+}
+
+var _ roster.Store = (*DB)(nil)
+
+// ParseDSN splits a Roster database address into its dialect and the
+// driver's own address. Roster accepts "sqlite:PATH" and postgres:// URLs.
+func ParseDSN(dsn string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return "", "", fmt.Errorf("database %q: sqlite: needs a file path", dsn)
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres, dsn, nil
+	}
+	return "", "", fmt.Errorf("database %q: use sqlite:PATH or a postgres:// URL", dsn)
+}
+
+// Open connects to the database named by dsn. It does not migrate; call
+// Migrate for that.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	dialect, addr, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{dialect: dialect, dsn: addr}
+	switch dialect {
+	case SQLite:
+		err = db.openSQLite(addr)
+	case Postgres:
+		err = db.openPostgres(addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	db.queries = queries{db: db, x: db.read}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", dialect, err)
+	}
+	return db, nil
+}
+
+// sqlitePragmas make SQLite safe for a server: WAL so readers never block the
+// writer, a busy timeout instead of "database is locked", enforced foreign
+// keys, and transactions that take the write lock when they begin.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+func (db *DB) openSQLite(path string) error {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	w, err := sql.Open("sqlite", path+sep+sqlitePragmas+"&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	// One writer: SQLite allows one write transaction at a time, and a single
+	// connection queues writers in Go instead of failing them.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", path+sep+sqlitePragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return err
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
+	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
+	db.write, db.read = w, r
+	return nil
+}
+
+func (db *DB) openPostgres(url string) error {
+	p, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	p.SetMaxOpenConns(max(8, runtime.NumCPU()*4))
+	p.SetMaxIdleConns(max(8, runtime.NumCPU()*4))
+	db.write, db.read = p, p
+	return nil
+}
+
+// Dialect reports which database this store uses.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Pools returns the connection pools, for metrics.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.write == db.read {
+		return map[string]*sql.DB{"main": db.write}
+	}
+	return map[string]*sql.DB{"write": db.write, "read": db.read}
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return db.read.PingContext(ctx)
+}
+
+// Close closes every pool.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Update runs fn in a write transaction.
+func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	t := &tx{queries: queries{db: db, x: sqlTx, inTx: true}}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", translate(err))
+	}
+	return nil
+}
+
+// rebind turns "?" placeholders into the dialect's own.
+func (db *DB) rebind(query string) string {
+	if db.dialect != Postgres {
+		return query
+	}
+	if q, ok := db.rebound.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	q := b.String()
+	db.rebound.Store(query, q)
+	return q
+}
+
+// execer is what *sql.DB and *sql.Tx have in common.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queries runs SQL on a pool or inside a transaction.
+type queries struct {
+	db   *DB
+	x    execer
+	inTx bool
+}
+
+// forUpdate locks the selected rows until the transaction ends. SQLite needs
+// no row locks: its write transactions already run one at a time.
+func (q queries) forUpdate() string {
+	if q.inTx && q.db.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := q.x.ExecContext(ctx, q.db.rebind(query), args...)
+	return res, translate(err)
+}
+
+func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := q.x.QueryContext(ctx, q.db.rebind(query), args...)
+	return rows, translate(err)
+}
+
+func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.x.QueryRowContext(ctx, q.db.rebind(query), args...)
+}
+
+// tx is a write transaction.
+type tx struct {
+	queries
+}
+
+var _ roster.Tx = (*tx)(nil)
+
+// translate turns driver errors that carry meaning for the domain into domain
+// errors, by their structured codes.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return roster.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return fmt.Errorf("%w: %s", roster.ErrUniqueViolation, pgErr.ConstraintName)
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) && (liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return fmt.Errorf("%w: %v", roster.ErrUniqueViolation, err)
+	}
+	return err
+}
+
+// scanOne maps sql.ErrNoRows (from Row.Scan) to roster.ErrNotFound.
+func scanOne(err error) error { return translate(err) }
+
+// collect reads every row with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
