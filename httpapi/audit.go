@@ -11,7 +11,7 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-type auditBody struct {
+type AuditEvent struct {
 	ID           string    `json:"id"`
 	At           time.Time `json:"at"`
 	ActorUserID  *string   `json:"actor_user_id" doc:"The user whose token made the change; null for Roster's command line"`
@@ -29,8 +29,8 @@ type auditBody struct {
 	IP           string    `json:"ip"`
 }
 
-func toAudit(e roster.AuditEvent) auditBody {
-	return auditBody{ID: e.ID, At: e.At, ActorUserID: e.ActorUserID, ActorTokenID: e.ActorTokenID, Via: via(e.Via),
+func toAudit(e roster.AuditEvent) AuditEvent {
+	return AuditEvent{ID: e.ID, At: e.At, ActorUserID: e.ActorUserID, ActorTokenID: e.ActorTokenID, Via: via(e.Via),
 		OnBehalfOf: e.OnBehalfOf, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, OrgID: e.OrgID,
 		WorkspaceID: e.WorkspaceID, Before: rawJSON(e.Before), After: rawJSON(e.After), RequestID: e.RequestID, IP: e.IP}
 }
@@ -66,7 +66,7 @@ func optionalTime(t time.Time) *time.Time {
 func (s *Server) registerAudit(api huma.API) {
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/v1/audit",
 		Summary: "Read the audit log", Description: "Platform admins. Newest first.", Tags: []string{"Audit"}}),
-		func(ctx context.Context, in *auditInput) (*struct{ Body listBody[auditBody] }, error) {
+		func(ctx context.Context, in *auditInput) (*struct{ Body listBody[AuditEvent] }, error) {
 			p, err := in.page(roster.PrefixAudit)
 			if err != nil {
 				return nil, err
@@ -76,6 +76,6 @@ func (s *Server) registerAudit(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body listBody[auditBody] }{newList(events, next, toAudit)}, nil
+			return &struct{ Body listBody[AuditEvent] }{newList(events, next, toAudit)}, nil
 		})
 }

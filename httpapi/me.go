@@ -28,26 +28,26 @@ type workspaceSummary struct {
 	Derived bool   `json:"derived"`
 }
 
-type meBody struct {
-	userBody
-	Token            *tokenRef           `json:"token" doc:"The token that authenticated this request"`
+type Me struct {
+	User
+	Token            *tokenRef           `json:"token,omitempty" doc:"The token that authenticated this request"`
 	ActingFor        bool                `json:"acting_for" doc:"True when a service token acts for this user"`
 	Memberships      []membershipSummary `json:"memberships" nullable:"false"`
-	CurrentWorkspace *workspaceSummary   `json:"current_workspace" doc:"The default workspace, when the user has one"`
+	CurrentWorkspace *workspaceSummary   `json:"current_workspace,omitempty" doc:"The default workspace; absent when the user has none"`
 }
 
 func (s *Server) registerMe(api huma.API) {
 	huma.Register(api, s.secured(huma.Operation{OperationID: "get-me", Method: http.MethodGet, Path: "/v1/me",
 		Summary: "The caller", Description: "The user the request acts as, their memberships and current workspace.", Tags: []string{"Users"}}),
-		func(ctx context.Context, _ *struct{}) (*struct{ Body meBody }, error) {
+		func(ctx context.Context, _ *struct{}) (*struct{ Body Me }, error) {
 			me, err := s.svc.Me(ctx)
 			if err != nil {
 				return nil, err
 			}
-			out := meBody{userBody: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
+			out := Me{User: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
 			if t := me.Token; t != nil {
 				out.Token = &tokenRef{ID: t.ID, Kind: tokenKind(t.Kind), ExpiresAt: t.ExpiresAt}
 			}
-			return &struct{ Body meBody }{out}, nil
+			return &struct{ Body Me }{out}, nil
 		})
 }

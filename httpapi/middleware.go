@@ -187,6 +187,6 @@ type headerProbe struct {
 	status int
 }
 
-func (p *headerProbe) Header() http.Header       { return p.header }
+func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
-func (p *headerProbe) WriteHeader(code int)      { p.status = code }
+func (p *headerProbe) WriteHeader(code int)        { p.status = code }

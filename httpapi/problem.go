@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-		"net/http"
+	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -15,20 +15,20 @@ import (
 // Problem is an RFC 9457 problem detail with Roster's stable code. Extension
 // members (such as the allowed values of an enum) sit at the top level.
 type Problem struct {
-	_         struct{}              `additionalProperties:"true"`
-	Type      string                `json:"type" doc:"URI naming the kind of problem"`
-	Title     string                `json:"title"`
-	Status    int                   `json:"status"`
-	Detail    string                `json:"detail"`
-	Code      string                `json:"code" doc:"Stable machine-readable error code"`
-	RequestID string                `json:"request_id,omitempty"`
-	Errors    []*huma.ErrorDetail   `json:"errors,omitempty" doc:"Field-level validation errors"`
-	Extra     map[string]any        `json:"-"`
+	_         struct{}            `additionalProperties:"true"`
+	Type      string              `json:"type" doc:"URI naming the kind of problem"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail"`
+	Code      string              `json:"code" doc:"Stable machine-readable error code"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []*huma.ErrorDetail `json:"errors,omitempty" doc:"Field-level validation errors"`
+	Extra     map[string]any      `json:"-"`
 }
 
-func (p *Problem) Error() string                  { return p.Code + ": " + p.Detail }
-func (p *Problem) GetStatus() int                 { return p.Status }
-func (p *Problem) ContentType(string) string      { return "application/problem+json" }
+func (p *Problem) Error() string             { return p.Code + ": " + p.Detail }
+func (p *Problem) GetStatus() int            { return p.Status }
+func (p *Problem) ContentType(string) string { return "application/problem+json" }
 
 // MarshalJSON writes the fixed members and then the extensions.
 func (p *Problem) MarshalJSON() ([]byte, error) {

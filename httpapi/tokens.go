@@ -11,7 +11,7 @@ import (
 	"github.com/roster-dev/roster/service"
 )
 
-type tokenBody struct {
+type Token struct {
 	ID          string     `json:"id"`
 	UserID      string     `json:"user_id"`
 	Kind        tokenKind  `json:"kind"`
@@ -25,21 +25,21 @@ type tokenBody struct {
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
-func toToken(t roster.Token) tokenBody {
-	return tokenBody{ID: t.ID, UserID: t.UserID, Kind: tokenKind(t.Kind), Name: t.Name, Prefix: t.Prefix, Hint: t.Hint,
+func toToken(t roster.Token) Token {
+	return Token{ID: t.ID, UserID: t.UserID, Kind: tokenKind(t.Kind), Name: t.Name, Prefix: t.Prefix, Hint: t.Hint,
 		WorkspaceID: t.WorkspaceID, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, CreatedAt: t.CreatedAt}
 }
 
 // secretField is the response member holding a one-time token plaintext.
 const secretField = "token"
 
-type createdTokenBody struct {
-	tokenBody
-	Token string `json:"token,omitempty" doc:"The token itself. Shown only in this response; an idempotent replay omits it."`
+type CreatedToken struct {
+	Token
+	Secret string `json:"token,omitempty" doc:"The token itself. Shown only in this response; an idempotent replay omits it."`
 }
 
 type createdTokenOutput struct {
-	Body createdTokenBody
+	Body CreatedToken
 }
 
 type newTokenBody struct {
@@ -62,7 +62,7 @@ type userTokensInput struct {
 	PageParams
 }
 
-type introspectBody struct {
+type Introspection struct {
 	Active      bool       `json:"active"`
 	TokenID     string     `json:"token_id,omitempty"`
 	UserID      string     `json:"user_id,omitempty"`
@@ -73,7 +73,7 @@ type introspectBody struct {
 
 func (s *Server) created(ctx context.Context, t service.CreatedToken) *createdTokenOutput {
 	redactOnReplay(ctx, secretField)
-	return &createdTokenOutput{Body: createdTokenBody{tokenBody: toToken(t.Token), Token: t.Plaintext}}
+	return &createdTokenOutput{Body: CreatedToken{Token: toToken(t.Token), Secret: t.Plaintext}}
 }
 
 func (s *Server) registerTokens(api huma.API) {
@@ -89,7 +89,7 @@ func (s *Server) registerTokens(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-my-tokens", Method: http.MethodGet, Path: "/v1/me/tokens",
 		Summary: "List the caller's tokens", Tags: tags}),
-		func(ctx context.Context, in *tokenListInput) (*struct{ Body listBody[tokenBody] }, error) {
+		func(ctx context.Context, in *tokenListInput) (*struct{ Body listBody[Token] }, error) {
 			p, err := in.page(roster.PrefixToken)
 			if err != nil {
 				return nil, err
@@ -98,7 +98,7 @@ func (s *Server) registerTokens(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body listBody[tokenBody] }{newList(toks, next, toToken)}, nil
+			return &struct{ Body listBody[Token] }{newList(toks, next, toToken)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-my-token", Method: http.MethodDelete, Path: "/v1/me/tokens/{id}",
 		Summary: "Revoke one of the caller's tokens", DefaultStatus: http.StatusNoContent, Tags: tags}),
@@ -122,7 +122,7 @@ func (s *Server) registerTokens(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-user-tokens", Method: http.MethodGet, Path: "/v1/users/{id}/tokens",
 		Summary: "List a user's tokens", Description: "Platform admins.", Tags: tags}),
-		func(ctx context.Context, in *userTokensInput) (*struct{ Body listBody[tokenBody] }, error) {
+		func(ctx context.Context, in *userTokensInput) (*struct{ Body listBody[Token] }, error) {
 			p, err := in.page(roster.PrefixToken)
 			if err != nil {
 				return nil, err
@@ -131,7 +131,7 @@ func (s *Server) registerTokens(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body listBody[tokenBody] }{newList(toks, next, toToken)}, nil
+			return &struct{ Body listBody[Token] }{newList(toks, next, toToken)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-user-token", Method: http.MethodDelete, Path: "/v1/users/{id}/tokens/{tid}",
 		Summary: "Revoke a user's token", Description: "Platform admins.", DefaultStatus: http.StatusNoContent, Tags: tags}),
@@ -147,16 +147,16 @@ func (s *Server) registerTokens(api huma.API) {
 			Body struct {
 				Token string `json:"token" maxLength:"512"`
 			}
-		}) (*struct{ Body introspectBody }, error) {
+		}) (*struct{ Body Introspection }, error) {
 			res, err := s.svc.Introspect(ctx, in.Body.Token)
 			if err != nil {
 				return nil, err
 			}
-			out := introspectBody{Active: res.Active}
+			out := Introspection{Active: res.Active}
 			if res.Active {
 				t := res.Token
 				out.TokenID, out.UserID, out.Kind, out.WorkspaceID, out.ExpiresAt = t.ID, t.UserID, tokenKind(t.Kind), t.WorkspaceID, t.ExpiresAt
 			}
-			return &struct{ Body introspectBody }{out}, nil
+			return &struct{ Body Introspection }{out}, nil
 		})
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/roster-dev/roster/service"
 )
 
-type userBody struct {
+type User struct {
 	ID                 string       `json:"id" example:"usr_068bqs8m1cn7r1l3f0n2m4c7gg"`
 	Email              *string      `json:"email" format:"email"`
 	DisplayName        string       `json:"display_name"`
@@ -23,14 +23,14 @@ type userBody struct {
 	UpdatedAt          time.Time    `json:"updated_at"`
 }
 
-func toUser(u roster.User) userBody {
-	return userBody{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Status: userStatus(u.Status),
+func toUser(u roster.User) User {
+	return User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Status: userStatus(u.Status),
 		PlatformRole: platformRole(u.PlatformRole), ExternalID: u.ExternalID, DefaultWorkspaceID: u.DefaultWorkspaceID,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 type userOutput struct {
-	Body userBody
+	Body User
 }
 
 type createUserInput struct {
@@ -80,7 +80,7 @@ func (s *Server) registerUsers(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-users", Method: http.MethodGet, Path: "/v1/users",
 		Summary: "List users", Description: "Platform admins and service tokens.", Tags: []string{"Users"}}),
-		func(ctx context.Context, in *listUsersInput) (*struct{ Body listBody[userBody] }, error) {
+		func(ctx context.Context, in *listUsersInput) (*struct{ Body listBody[User] }, error) {
 			p, err := in.page(roster.PrefixUser)
 			if err != nil {
 				return nil, err
@@ -90,7 +90,7 @@ func (s *Server) registerUsers(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body listBody[userBody] }{newList(users, next, toUser)}, nil
+			return &struct{ Body listBody[User] }{newList(users, next, toUser)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "get-user", Method: http.MethodGet, Path: "/v1/users/{id}",
 		Summary: "Get a user", Description: "Platform admins, service tokens, and the user themself.", Tags: []string{"Users"}}),

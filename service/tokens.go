@@ -42,8 +42,8 @@ func (s *Service) CreateMyToken(ctx context.Context, in NewToken) (CreatedToken,
 
 // CreateUserToken issues a token of any issuable kind to a user (admins only).
 func (s *Service) CreateUserToken(ctx context.Context, userID string, in NewToken) (CreatedToken, error) {
-	if !actor(ctx).IsPlatformAdmin() {
-		return CreatedToken{}, errForbidden
+	if a := actor(ctx); !a.IsPlatformAdmin() {
+		return CreatedToken{}, denyUser(a, userID)
 	}
 	return s.createToken(ctx, userID, in)
 }
@@ -110,8 +110,8 @@ func (s *Service) ListMyTokens(ctx context.Context, p roster.Page) ([]roster.Tok
 
 // ListUserTokens lists a user's tokens (admins only).
 func (s *Service) ListUserTokens(ctx context.Context, userID string, p roster.Page) ([]roster.Token, string, error) {
-	if !actor(ctx).IsPlatformAdmin() {
-		return nil, "", errForbidden
+	if a := actor(ctx); !a.IsPlatformAdmin() {
+		return nil, "", denyUser(a, userID)
 	}
 	if _, err := s.getUser(ctx, s.store, userID); err != nil {
 		return nil, "", err
@@ -135,8 +135,8 @@ func (s *Service) RevokeMyToken(ctx context.Context, tokenID string) error {
 
 // RevokeUserToken revokes one of a user's tokens (admins only).
 func (s *Service) RevokeUserToken(ctx context.Context, userID, tokenID string) error {
-	if !actor(ctx).IsPlatformAdmin() {
-		return errForbidden
+	if a := actor(ctx); !a.IsPlatformAdmin() {
+		return denyUser(a, userID)
 	}
 	return s.revokeToken(ctx, userID, tokenID)
 }

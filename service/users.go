@@ -31,6 +31,15 @@ type UserPatch struct {
 	DefaultWorkspaceID Patch[*string]
 }
 
+// denyUser is the refusal for a user-scoped action: 403 when the caller may
+// know the user exists, 404 (as if it did not) otherwise.
+func denyUser(a roster.Actor, id string) error {
+	if manageUsers(a) || a.IsSelf(id) {
+		return errForbidden
+	}
+	return errUserNotFound
+}
+
 // manageUsers says whether the caller administers users: platform admins and
 // the host application's service tokens do.
 func manageUsers(a roster.Actor) bool { return a.IsPlatformAdmin() || a.IsService() }
@@ -243,8 +252,8 @@ func keepOneAdmin(ctx context.Context, r roster.Reader, before, after roster.Use
 // DeleteUser removes a user: the row is kept for history (deleted_at), its
 // email and external id become free again, and its tokens are revoked.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	if !actor(ctx).IsPlatformAdmin() {
-		return errForbidden
+	if a := actor(ctx); !a.IsPlatformAdmin() {
+		return denyUser(a, id)
 	}
 	return s.update(ctx, func(c *change) error {
 		before, err := s.getUser(ctx, c.tx, id)

@@ -1,0 +1,229 @@
+package rostertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/roster-dev/roster/httpapi"
+	"github.com/roster-dev/roster/service"
+	"github.com/roster-dev/roster/store"
+)
+
+// Env is one Roster replica served over real HTTP on a fresh database.
+type Env struct {
+	T          testing.TB
+	Backend    Backend
+	DSN        string
+	DB         *store.DB
+	Service    *service.Service
+	API        *httpapi.Server
+	HTTP       *httptest.Server
+	Clock      *Clock
+	AdminToken string
+	AdminID    string
+	validator  *OpenAPIValidator
+}
+
+// NewEnv starts a replica on a fresh database of backend b, with a first
+// platform admin.
+func NewEnv(t testing.TB, b Backend) *Env {
+	t.Helper()
+	env := NewReplica(t, b, NewDSN(t, b), NewClock())
+	token, err := env.Service.FirstStart(context.Background(), "admin@example.com")
+	if err != nil || token == "" {
+		t.Fatalf("first start: %q, %v", token, err)
+	}
+	env.AdminToken = token
+	env.AdminID = env.Me(token).ID
+	return env
+}
+
+// NewReplica starts another replica on an existing database.
+func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock) *Env {
+	t.Helper()
+	db := OpenDSN(t, dsn)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	svc := service.New(db, service.Options{Clock: clock.Now, Logger: log})
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		close(listening)
+		svc.Run(ctx)
+	}()
+	<-listening
+	api := httpapi.New(svc, db, httpapi.Options{Clock: clock.Now, Logger: log, Pools: db.Pools()})
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+	})
+	return &Env{T: t, Backend: b, DSN: dsn, DB: db, Service: svc, API: api, HTTP: srv, Clock: clock,
+		validator: NewOpenAPIValidator(t, api.OpenAPI())}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// Response is what a request got back.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.Body, err)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Code returns the problem code of an error response.
+func (r *Response) Code(t testing.TB) string {
+	t.Helper()
+	code, _ := r.Map(t)["code"].(string)
+	return code
+}
+
+// Req describes a request.
+type Req struct {
+	Method  string
+	Path    string
+	Token   string
+	Body    any // marshalled to JSON unless it is a string or []byte
+	Headers map[string]string
+}
+
+// Do sends a request and checks the response against the OpenAPI document.
+func (e *Env) Do(r Req) *Response {
+	e.T.Helper()
+	var body io.Reader
+	switch b := r.Body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(r.Method, e.HTTP.URL+r.Path, body)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.T.Fatalf("%s %s: %v", r.Method, r.Path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	out := &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	e.validator.Check(e.T, r.Method, req.URL.Path, out)
+	if out.Status >= 500 {
+		e.T.Errorf("%s %s: server error %d: %s", r.Method, r.Path, out.Status, raw)
+	}
+	return out
+}
+
+// Expect sends a request and fails the test unless the status matches.
+func (e *Env) Expect(status int, r Req) *Response {
+	e.T.Helper()
+	res := e.Do(r)
+	if res.Status != status {
+		e.T.Fatalf("%s %s: status %d, want %d: %s", r.Method, r.Path, res.Status, status, res.Body)
+	}
+	return res
+}
+
+// User is the part of a user response tests look at.
+type User struct {
+	ID           string  `json:"id"`
+	Email        *string `json:"email"`
+	DisplayName  string  `json:"display_name"`
+	Status       string  `json:"status"`
+	PlatformRole string  `json:"platform_role"`
+	ExternalID   *string `json:"external_id"`
+}
+
+// Token is the part of a token response tests look at.
+type Token struct {
+	ID         string  `json:"id"`
+	UserID     string  `json:"user_id"`
+	Kind       string  `json:"kind"`
+	Prefix     string  `json:"prefix"`
+	Hint       string  `json:"hint"`
+	Token      string  `json:"token"`
+	ExpiresAt  *string `json:"expires_at"`
+	LastUsedAt *string `json:"last_used_at"`
+	RevokedAt  *string `json:"revoked_at"`
+}
+
+// Me returns the caller of token.
+func (e *Env) Me(token string) User {
+	e.T.Helper()
+	var u User
+	e.Expect(http.StatusOK, Req{Method: http.MethodGet, Path: "/v1/me", Token: token}).JSON(e.T, &u)
+	return u
+}
+
+// CreateUser creates a user as the admin.
+func (e *Env) CreateUser(body map[string]any) User {
+	e.T.Helper()
+	var u User
+	e.Expect(http.StatusCreated, Req{Method: http.MethodPost, Path: "/v1/users", Token: e.AdminToken, Body: body}).JSON(e.T, &u)
+	return u
+}
+
+// IssueToken has the admin issue a token to a user.
+func (e *Env) IssueToken(userID string, body map[string]any) Token {
+	e.T.Helper()
+	var tok Token
+	e.Expect(http.StatusCreated, Req{Method: http.MethodPost, Path: "/v1/users/" + userID + "/tokens", Token: e.AdminToken, Body: body}).JSON(e.T, &tok)
+	return tok
+}
+
+// NewUserWithToken creates a user with a personal token.
+func (e *Env) NewUserWithToken(email string) (User, string) {
+	e.T.Helper()
+	u := e.CreateUser(map[string]any{"email": email, "display_name": email})
+	return u, e.IssueToken(u.ID, map[string]any{"name": "test"}).Token
+}

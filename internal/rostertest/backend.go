@@ -1,0 +1,134 @@
+// Package rostertest runs Roster's tests on every supported database and
+// through the real HTTP API. SQLite always; PostgreSQL when
+// ROSTER_TEST_POSTGRES_URL is set (and CI insists that it is).
+package rostertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/roster-dev/roster/store"
+)
+
+// PostgresEnv names the variable holding the PostgreSQL server for tests.
+const PostgresEnv = "ROSTER_TEST_POSTGRES_URL"
+
+// Backend is a database the suites run on.
+type Backend string
+
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// Backends lists every backend; tests for an unavailable one are skipped
+// (outside CI) by NewDSN.
+var Backends = []Backend{SQLite, Postgres}
+
+// Each runs fn as a parallel subtest on every backend.
+func Each(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	for _, b := range Backends {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			fn(t, b)
+		})
+	}
+}
+
+// NewDSN returns a Roster database address for a fresh, empty database of
+// backend b that lives as long as the test: a new SQLite file, or a new
+// PostgreSQL schema.
+func NewDSN(t testing.TB, b Backend) string {
+	t.Helper()
+	switch b {
+	case SQLite:
+		return "sqlite:" + filepath.Join(t.TempDir(), "roster.db")
+	case Postgres:
+		return newPostgresSchema(t)
+	}
+	t.Fatalf("unknown backend %q", b)
+	return ""
+}
+
+// PostgresURL returns the test server's URL, skipping the test when it is not
+// configured, unless running in CI, where its absence is a failure.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set; CI must run every suite on PostgreSQL", PostgresEnv)
+		}
+		t.Skipf("%s is not set: skipping the PostgreSQL run (set it to e.g. postgres://postgres@127.0.0.1:5432/test)", PostgresEnv)
+	}
+	return base
+}
+
+func newPostgresSchema(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("PostgreSQL at %s is unreachable: %v", PostgresEnv, err)
+	}
+	defer conn.Close(context.Background())
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "roster_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("creating schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Logf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Logf("dropping schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// OpenStore opens and migrates a fresh database of backend b.
+func OpenStore(t testing.TB, b Backend) *store.DB {
+	t.Helper()
+	return OpenDSN(t, NewDSN(t, b))
+}
+
+// OpenDSN opens and migrates the database at dsn, closing it after the test.
+func OpenDSN(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
