@@ -42,16 +42,34 @@ func (via) Schema(huma.Registry) *huma.Schema {
 	return enumSchema([]roster.Via{roster.ViaUser, roster.ViaService, roster.ViaSupport, roster.ViaSystem})
 }
 
-// optional is a field of a partial update that may be absent; null is not
-// allowed (the schema says so, and huma rejects it).
+// optional is a field of a partial update that may be absent but not null.
+// The schema says so; huma's validator lets null through for optional
+// fields, so rejectNulls checks it.
 type optional[T any] struct {
 	Sent  bool
+	Null  bool
 	Value T
 }
 
 func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	o.Sent = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
 	return json.Unmarshal(b, &o.Value)
+}
+
+// rejectNulls reports the fields of a partial update that were sent as null
+// but may not be.
+func rejectNulls(fields map[string]bool) []error {
+	var errs []error
+	for name, isNull := range fields {
+		if isNull {
+			errs = append(errs, &huma.ErrorDetail{Location: "body." + name, Message: "must not be null"})
+		}
+	}
+	return errs
 }
 
 func (optional[T]) Schema(r huma.Registry) *huma.Schema {

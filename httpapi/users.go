@@ -67,6 +67,12 @@ type updateUserInput struct {
 	}
 }
 
+// Resolve rejects nulls for fields that cannot be cleared.
+func (in *updateUserInput) Resolve(huma.Context) []error {
+	b := in.Body
+	return rejectNulls(map[string]bool{"display_name": b.DisplayName.Null, "status": b.Status.Null, "platform_role": b.PlatformRole.Null})
+}
+
 func (s *Server) registerUsers(api huma.API) {
 	huma.Register(api, s.secured(huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/v1/users",
 		Summary: "Create a user", Description: "Platform admins and service tokens.", DefaultStatus: http.StatusCreated, Tags: []string{"Users"}}),

@@ -88,7 +88,8 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (roster.User, erro
 	return u, err
 }
 
-// uniqueUserConflict names which unique field of u clashed with another user.
+// uniqueUserConflict names which unique field of u another user holds; it
+// returns err unchanged when none does (or err is not a uniqueness clash).
 func uniqueUserConflict(ctx context.Context, r roster.Reader, u roster.User, err error) error {
 	if !errors.Is(err, roster.ErrUniqueViolation) {
 		return err
@@ -184,8 +185,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 			return err
 		}
 		after.UpdatedAt = c.now
+		// Name the clash before writing: on PostgreSQL a failed UPDATE aborts
+		// the transaction, so it could not be looked up afterwards. A racing
+		// writer still meets the unique index (a plain 409).
+		if err := uniqueUserConflict(ctx, c.tx, after, roster.ErrUniqueViolation); !errors.Is(err, roster.ErrUniqueViolation) {
+			return err
+		}
 		if err := c.tx.UpdateUser(ctx, after); err != nil {
-			return uniqueUserConflict(ctx, c.tx, after, err)
+			return err
 		}
 		if err := c.invalidateUser(id); err != nil {
 			return err

@@ -215,6 +215,9 @@ func (e *Env) CreateUser(body map[string]any) User {
 
 // IssueToken has the admin issue a token to a user.
 func (e *Env) IssueToken(userID string, body map[string]any) Token {
+	if body == nil {
+		body = map[string]any{}
+	}
 	e.T.Helper()
 	var tok Token
 	e.Expect(http.StatusCreated, Req{Method: http.MethodPost, Path: "/v1/users/" + userID + "/tokens", Token: e.AdminToken, Body: body}).JSON(e.T, &tok)

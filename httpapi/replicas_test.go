@@ -1,0 +1,46 @@
+package httpapi_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster/internal/rostertest"
+)
+
+// waitForStatus polls until the replica answers GET /v1/me with want, and
+// returns how long that took. The bound is generous for a loaded machine;
+// the contract (one second) is measured, and logged, not asserted here.
+func waitForStatus(t *testing.T, env *rostertest.Env, token string, want int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < 10*time.Second {
+		if env.Do(rostertest.Req{Method: "GET", Path: "/v1/me", Token: token}).Status == want {
+			return time.Since(start)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("replica still does not answer %d after 10 s", want)
+	return 0
+}
+
+// TestInvalidationReachesOtherReplicas runs two replicas on one PostgreSQL
+// database: a revocation or suspension on one is honoured by the other,
+// whose cache held the token, well within the cache's own lifetime.
+func TestInvalidationReachesOtherReplicas(t *testing.T) {
+	t.Parallel()
+	a := rostertest.NewEnv(t, rostertest.Postgres)
+	b := rostertest.NewReplica(t, rostertest.Postgres, a.DSN, a.Clock)
+	ann, annToken := a.NewUserWithToken("ann@example.com")
+	tok := a.IssueToken(ann.ID, nil)
+
+	b.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/me", Token: tok.Token}) // cached on b
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/me/tokens/" + tok.ID, Token: annToken})
+	t.Logf("revocation reached the other replica after %v", waitForStatus(t, b, tok.Token, 401))
+
+	b.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/me", Token: annToken}) // cached on b
+	a.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + ann.ID, Token: a.AdminToken, Body: map[string]any{"status": "suspended"}})
+	t.Logf("suspension reached the other replica after %v", waitForStatus(t, b, annToken, 401))
+
+	a.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + ann.ID, Token: a.AdminToken, Body: map[string]any{"status": "active"}})
+	t.Logf("reactivation reached the other replica after %v", waitForStatus(t, b, annToken, 200))
+}
