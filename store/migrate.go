@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -24,11 +25,16 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	dialect := goose.DialectSQLite3
-	if db.dialect == Postgres {
-		dialect = goose.DialectPostgres
+	if db.dialect != Postgres {
+		return goose.NewProvider(goose.DialectSQLite3, db.write, dir)
 	}
-	return goose.NewProvider(dialect, db.write, dir)
+	// Replicas starting together must not migrate at once: an advisory lock
+	// lets one migrate while the others wait.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db.write, dir, goose.WithSessionLocker(locker))
 }
 
 // Migrate applies every pending migration and returns how many it applied.
