@@ -8,6 +8,7 @@ import (
 // Reader is every query a service may run outside a transaction.
 type Reader interface {
 	UserStore
+	OrgStore
 	TokenStore
 	AuditStore
 	IdempotencyStore
@@ -18,6 +19,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	UserWriter
+	OrgWriter
 	TokenWriter
 	AuditWriter
 	// Notify queues an invalidation message that other replicas receive only

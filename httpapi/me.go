@@ -14,18 +14,12 @@ type tokenRef struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-// membershipSummary is one organisation the caller belongs to, with the
-// caller's workspaces in it.
+// membershipSummary is one organisation the caller belongs to or works in,
+// with the workspaces they reach there.
 type membershipSummary struct {
-	OrgID      string             `json:"org_id"`
-	Role       string             `json:"role"`
-	Workspaces []workspaceSummary `json:"workspaces"`
-}
-
-type workspaceSummary struct {
-	ID      string `json:"id"`
-	Role    string `json:"role"`
-	Derived bool   `json:"derived"`
+	OrgID      string      `json:"org_id"`
+	Role       *orgRole    `json:"role" doc:"The caller's organisation role; null for externals"`
+	Workspaces []Workspace `json:"workspaces" nullable:"false"`
 }
 
 type Me struct {
@@ -33,7 +27,7 @@ type Me struct {
 	Token            *tokenRef           `json:"token,omitempty" doc:"The token that authenticated this request"`
 	ActingFor        bool                `json:"acting_for" doc:"True when a service token acts for this user"`
 	Memberships      []membershipSummary `json:"memberships" nullable:"false"`
-	CurrentWorkspace *workspaceSummary   `json:"current_workspace,omitempty" doc:"The default workspace; absent when the user has none"`
+	CurrentWorkspace *Workspace          `json:"current_workspace,omitempty" doc:"The default workspace, while the user can reach it"`
 }
 
 func (s *Server) registerMe(api huma.API) {
@@ -45,6 +39,14 @@ func (s *Server) registerMe(api huma.API) {
 				return nil, err
 			}
 			out := Me{User: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
+			for _, o := range me.Orgs {
+				out.Memberships = append(out.Memberships, membershipSummary{OrgID: o.OrgID, Role: optionalString(orgRole(o.Role)),
+					Workspaces: newList(o.Workspaces, "", toWorkspace).Data})
+			}
+			if me.CurrentWorkspace != nil {
+				w := toWorkspace(*me.CurrentWorkspace)
+				out.CurrentWorkspace = &w
+			}
 			if t := me.Token; t != nil {
 				out.Token = &tokenRef{ID: t.ID, Kind: tokenKind(t.Kind), ExpiresAt: t.ExpiresAt}
 			}

@@ -88,6 +88,7 @@ func problemFrom(ctx context.Context, err error) *Problem {
 // enumFieldCodes gives schema violations on enum fields the same codes the
 // domain uses for them.
 var enumFieldCodes = map[string]string{
+	"role":          roster.CodeInvalidRole,
 	"status":        roster.CodeInvalidStatus,
 	"platform_role": roster.CodeInvalidPlatformRole,
 	"kind":          roster.CodeInvalidTokenKind,

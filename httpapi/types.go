@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -122,4 +124,41 @@ type PageParams struct {
 
 func (p PageParams) page(prefix string) (roster.Page, error) {
 	return roster.ParsePage(p.Limit, p.Cursor, prefix)
+}
+
+type workspaceRole string
+
+func (workspaceRole) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.WorkspaceRoles) }
+
+type orgRole string
+
+func (orgRole) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.OrgRoles) }
+
+type membershipSource string
+
+func (membershipSource) Schema(huma.Registry) *huma.Schema {
+	return enumSchema([]roster.MembershipSource{roster.SourceDirect, roster.SourceInvite, roster.SourceAccessRequest, roster.SourceStaffSupport})
+}
+
+type accessVia string
+
+func (accessVia) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.AccessVias) }
+
+// optionalString returns nil for "", so empty enums encode as null.
+func optionalString[T ~string](v T) *T {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// documentStatus adds another success status to an operation whose handler
+// sets it (201 when a PUT created something), with the same body.
+func documentStatus(api huma.API, method, path string, status int, description string) {
+	op := api.OpenAPI().Paths[path].Put
+	if method != http.MethodPut {
+		panic("documentStatus: only PUT is supported")
+	}
+	ok := op.Responses[strconv.Itoa(http.StatusOK)]
+	op.Responses[strconv.Itoa(status)] = &huma.Response{Description: description, Content: ok.Content}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"github.com/roster-dev/roster"
 )
@@ -21,13 +22,58 @@ func (s *Service) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.
 
 // Me is the caller as GET /v1/me shows them.
 type Me struct {
-	User       roster.User
-	Token      *roster.Token
-	OnBehalfOf bool
+	User             roster.User
+	Token            *roster.Token
+	OnBehalfOf       bool
+	Orgs             []MyOrg
+	CurrentWorkspace *WorkspaceView // the default workspace, while reachable
 }
 
-// Me returns the caller.
+// MyOrg is one organisation the caller belongs to or works in, with the
+// workspaces they reach there. Role is "" for externals.
+type MyOrg struct {
+	OrgID      string
+	Role       roster.OrgRole
+	Workspaces []WorkspaceView
+}
+
+// Me returns the caller with a summary of their memberships.
 func (s *Service) Me(ctx context.Context) (Me, error) {
 	a := actor(ctx)
-	return Me{User: a.Subject(), Token: a.Token, OnBehalfOf: a.Delegated()}, nil
+	u := a.Subject()
+	me := Me{User: u, Token: a.Token, OnBehalfOf: a.Delegated()}
+	ua, err := s.cachedAccess(ctx, u.ID)
+	if err != nil {
+		return me, err
+	}
+	views, _, err := s.reachableWorkspaces(ctx, u.ID, roster.WorkspaceFilter{}, roster.Page{Limit: roster.MaxPageLimit})
+	if err != nil {
+		return me, err
+	}
+	byOrg := map[string]*MyOrg{}
+	var order []string
+	group := func(orgID string) *MyOrg {
+		if g, ok := byOrg[orgID]; ok {
+			return g
+		}
+		g := &MyOrg{OrgID: orgID, Role: ua.orgs[orgID].Role}
+		byOrg[orgID] = g
+		order = append(order, orgID)
+		return g
+	}
+	for _, m := range ua.orgs {
+		group(m.OrgID)
+	}
+	for _, v := range views {
+		g := group(v.Workspace.OrgID)
+		g.Workspaces = append(g.Workspaces, v)
+		if u.DefaultWorkspaceID != nil && *u.DefaultWorkspaceID == v.Workspace.ID {
+			me.CurrentWorkspace = &v
+		}
+	}
+	slices.Sort(order)
+	for _, id := range order {
+		me.Orgs = append(me.Orgs, *byOrg[id])
+	}
+	return me, nil
 }

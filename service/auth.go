@@ -20,17 +20,20 @@ const authCacheTTL = time.Minute
 // touchInterval bounds last_used_at writes to one per token per interval.
 const touchInterval = time.Minute
 
-// authCache keeps tokens (by hash) and users (by id) so that authenticating a
-// request needs no database query once warm.
+// authCache keeps tokens (by hash), users, their memberships and workspaces
+// so that authenticating a request and deciding a check need no database
+// query once warm.
 //
 // Invalidation races with loading: a request may read a row just before a
 // revoke commits and try to cache it just after. Every invalidation bumps gen
 // under mu, and a load is cached only if gen did not move while it ran.
 type authCache struct {
-	tokens *otter.Cache[string, *tokenEntry]
-	users  *otter.Cache[string, roster.User]
-	mu     sync.RWMutex
-	gen    atomic.Uint64
+	tokens     *otter.Cache[string, *tokenEntry]
+	users      *otter.Cache[string, roster.User]
+	access     *otter.Cache[string, *userAccess]      // memberships by user id
+	workspaces *otter.Cache[string, roster.Workspace] // by workspace id
+	mu         sync.RWMutex
+	gen        atomic.Uint64
 }
 
 type tokenEntry struct {
@@ -48,16 +51,28 @@ func newAuthCache(size int) *authCache {
 			MaximumSize:      size,
 			ExpiryCalculator: otter.ExpiryWriting[string, roster.User](authCacheTTL),
 		}),
+		access: otter.Must(&otter.Options[string, *userAccess]{
+			MaximumSize:      size,
+			ExpiryCalculator: otter.ExpiryWriting[string, *userAccess](authCacheTTL),
+		}),
+		workspaces: otter.Must(&otter.Options[string, roster.Workspace]{
+			MaximumSize:      size,
+			ExpiryCalculator: otter.ExpiryWriting[string, roster.Workspace](authCacheTTL),
+		}),
 	}
 }
 
+// Invalidation messages: a token (by hash), a user (their status and
+// memberships), a workspace; "" drops everything.
 const (
-	tokenMessagePrefix = "t:"
-	userMessagePrefix  = "u:"
+	tokenMessagePrefix     = "t:"
+	userMessagePrefix      = "u:"
+	workspaceMessagePrefix = "w:"
 )
 
-func tokenMessage(hash string) string { return tokenMessagePrefix + hash }
-func userMessage(id string) string    { return userMessagePrefix + id }
+func tokenMessage(hash string) string   { return tokenMessagePrefix + hash }
+func userMessage(id string) string      { return userMessagePrefix + id }
+func workspaceMessage(id string) string { return workspaceMessagePrefix + id }
 
 // apply handles one invalidation message; "" means forget everything.
 func (c *authCache) apply(msg string) {
@@ -68,10 +83,16 @@ func (c *authCache) apply(msg string) {
 	case strings.HasPrefix(msg, tokenMessagePrefix):
 		c.tokens.Invalidate(strings.TrimPrefix(msg, tokenMessagePrefix))
 	case strings.HasPrefix(msg, userMessagePrefix):
-		c.users.Invalidate(strings.TrimPrefix(msg, userMessagePrefix))
+		id := strings.TrimPrefix(msg, userMessagePrefix)
+		c.users.Invalidate(id)
+		c.access.Invalidate(id)
+	case strings.HasPrefix(msg, workspaceMessagePrefix):
+		c.workspaces.Invalidate(strings.TrimPrefix(msg, workspaceMessagePrefix))
 	default:
 		c.tokens.InvalidateAll()
 		c.users.InvalidateAll()
+		c.access.InvalidateAll()
+		c.workspaces.InvalidateAll()
 	}
 }
 

@@ -19,14 +19,21 @@ type Options struct {
 	Logger *slog.Logger
 	// AuthCacheSize bounds each authentication cache (tokens, users).
 	AuthCacheSize int
+	// Actions are the host application's own check actions, each mapped to
+	// the lowest workspace role allowed to take it.
+	Actions map[string]roster.WorkspaceRole
+	// RestrictOrgCreation lets only staff and service tokens create organisations.
+	RestrictOrgCreation bool
 }
 
 // Service implements Roster's use cases on top of a store.
 type Service struct {
-	store roster.Store
-	clock roster.Clock
-	log   *slog.Logger
-	auth  *authCache
+	store               roster.Store
+	clock               roster.Clock
+	log                 *slog.Logger
+	auth                *authCache
+	actions             map[string]roster.WorkspaceRole
+	restrictOrgCreation bool
 }
 
 // New returns a service on store.
@@ -40,7 +47,8 @@ func New(store roster.Store, opts Options) *Service {
 	if opts.AuthCacheSize == 0 {
 		opts.AuthCacheSize = 100_000
 	}
-	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize)}
+	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize),
+		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation}
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.
@@ -94,16 +102,23 @@ func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 
 // audit appends an audit event describing this change by its actor.
 func (c *change) audit(action, targetType, targetID string, before, after any) error {
+	return c.auditIn(action, targetType, targetID, nil, nil, before, after)
+}
+
+// auditIn appends an audit event about an object of an organisation or workspace.
+func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID *string, before, after any) error {
 	a := c.actor
 	e := roster.AuditEvent{
-		ID:         roster.NewID(roster.PrefixAudit),
-		At:         c.now,
-		Via:        a.Via(),
-		Action:     action,
-		TargetType: targetType,
-		TargetID:   targetID,
-		RequestID:  a.RequestID,
-		IP:         a.IP,
+		ID:          roster.NewID(roster.PrefixAudit),
+		At:          c.now,
+		Via:         a.Via(),
+		Action:      action,
+		TargetType:  targetType,
+		TargetID:    targetID,
+		OrgID:       orgID,
+		WorkspaceID: workspaceID,
+		RequestID:   a.RequestID,
+		IP:          a.IP,
 	}
 	if !a.IsSystem() {
 		e.ActorUserID = &a.User.ID
@@ -137,6 +152,10 @@ func auditJSON(v any) (json.RawMessage, error) {
 // after commit, and on every other replica through the database.
 func (c *change) invalidateToken(hash string) error { return c.notify(tokenMessage(hash)) }
 func (c *change) invalidateUser(id string) error    { return c.notify(userMessage(id)) }
+func (c *change) invalidateWorkspace(id string) error {
+	return c.notify(workspaceMessage(id))
+}
+func (c *change) invalidateAll() error { return c.notify("") }
 
 func (c *change) notify(msg string) error {
 	c.invalidate = append(c.invalidate, msg)

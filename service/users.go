@@ -34,20 +34,21 @@ type UserPatch struct {
 // denyUser is the refusal for a user-scoped action: 403 when the caller may
 // know the user exists, 404 (as if it did not) otherwise.
 func denyUser(a roster.Actor, id string) error {
-	if manageUsers(a) || a.IsSelf(id) {
+	if operator(a) || a.IsSelf(id) {
 		return errForbidden
 	}
 	return errUserNotFound
 }
 
-// manageUsers says whether the caller administers users: platform admins and
-// the host application's service tokens do.
-func manageUsers(a roster.Actor) bool { return a.IsPlatformAdmin() || a.IsService() }
+// operator says whether the caller administers the deployment: platform
+// admins and the host application's service tokens manage every user and
+// every tenant.
+func operator(a roster.Actor) bool { return a.IsPlatformAdmin() || a.IsService() }
 
 // CreateUser adds a user. Only admins may create staff.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (roster.User, error) {
 	a := actor(ctx)
-	if !manageUsers(a) {
+	if !operator(a) {
 		return roster.User{}, errForbidden
 	}
 	u := roster.User{ID: roster.NewID(roster.PrefixUser), DisplayName: in.DisplayName,
@@ -122,7 +123,7 @@ func normalizeOptionalEmail(email *string) (*string, error) {
 // anyone else only themselves (others are 404, as if they did not exist).
 func (s *Service) GetUser(ctx context.Context, id string) (roster.User, error) {
 	a := actor(ctx)
-	if !manageUsers(a) && !a.IsSelf(id) {
+	if !operator(a) && !a.IsSelf(id) {
 		return roster.User{}, errUserNotFound
 	}
 	return s.getUser(ctx, s.store, id)
@@ -141,7 +142,7 @@ func (s *Service) getUser(ctx context.Context, r roster.Reader, id string) (rost
 
 // ListUsers lists users for admins and services.
 func (s *Service) ListUsers(ctx context.Context, f roster.UserFilter, p roster.Page) ([]roster.User, string, error) {
-	if !manageUsers(actor(ctx)) {
+	if !operator(actor(ctx)) {
 		return nil, "", errForbidden
 	}
 	if f.EmailKey != "" {
@@ -160,12 +161,12 @@ func (s *Service) ListUsers(ctx context.Context, f roster.UserFilter, p roster.P
 // platform roles.
 func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roster.User, error) {
 	a := actor(ctx)
-	if !manageUsers(a) && !a.IsSelf(id) {
+	if !operator(a) && !a.IsSelf(id) {
 		return roster.User{}, errUserNotFound
 	}
 	adminOnly := p.PlatformRole.Present
 	managerOnly := p.Email.Present || p.Status.Present || p.ExternalID.Present
-	if (adminOnly && !a.IsPlatformAdmin()) || (managerOnly && !manageUsers(a)) {
+	if (adminOnly && !a.IsPlatformAdmin()) || (managerOnly && !operator(a)) {
 		return roster.User{}, errForbidden
 	}
 	var after roster.User
@@ -178,11 +179,23 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 		if err != nil {
 			return err
 		}
-		if p.DefaultWorkspaceID.Present && p.DefaultWorkspaceID.Value != nil {
-			return roster.Errorf(roster.KindNotFound, roster.CodeWorkspaceNotFound, "no such workspace")
+		if ws := p.DefaultWorkspaceID; ws.Present && ws.Value != nil {
+			if err := c.checkReachable(id, *ws.Value); err != nil {
+				return err
+			}
 		}
 		if err := keepOneAdmin(ctx, c.tx, before, after); err != nil {
 			return err
+		}
+		if before.Active() && !after.Active() {
+			orgs, wss, err := c.soleOwnerships(id)
+			if err != nil {
+				return err
+			}
+			if len(orgs)+len(wss) > 0 {
+				return roster.Errorf(roster.KindConflict, roster.CodeLastOwner, "the user is the last active owner of %d organisation(s) and %d workspace(s)", len(orgs), len(wss)).
+					With("org_ids", orgs).With("workspace_ids", wss)
+			}
 		}
 		after.UpdatedAt = c.now
 		// Name the clash before writing: on PostgreSQL a failed UPDATE aborts
@@ -270,6 +283,17 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		after := before
 		after.DeletedAt, after.UpdatedAt = &c.now, c.now
 		if err := keepOneAdmin(ctx, c.tx, before, after); err != nil {
+			return err
+		}
+		orgs, wss, err := c.soleOwnerships(id)
+		if err != nil {
+			return err
+		}
+		if len(orgs)+len(wss) > 0 {
+			return roster.Errorf(roster.KindConflict, roster.CodeSoleOwner, "the user is the sole owner of %d organisation(s) and %d workspace(s)", len(orgs), len(wss)).
+				With("org_ids", orgs).With("workspace_ids", wss)
+		}
+		if err := c.endAllMemberships(id); err != nil {
 			return err
 		}
 		if err := c.tx.UpdateUser(ctx, after); err != nil {

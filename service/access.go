@@ -1,0 +1,235 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/roster-dev/roster"
+)
+
+// userAccess is one user's memberships, as the check path keeps them.
+type userAccess struct {
+	orgs       map[string]roster.OrgMembership       // by organisation id
+	workspaces map[string]roster.WorkspaceMembership // by workspace id
+}
+
+func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userAccess, error) {
+	orgs, err := r.ListUserOrgMemberships(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	wss, err := r.ListUserWorkspaceMemberships(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	ua := &userAccess{orgs: make(map[string]roster.OrgMembership, len(orgs)), workspaces: make(map[string]roster.WorkspaceMembership, len(wss))}
+	for _, m := range orgs {
+		ua.orgs[m.OrgID] = m
+	}
+	for _, m := range wss {
+		ua.workspaces[m.WorkspaceID] = m
+	}
+	return ua, nil
+}
+
+// in returns the user's effective access to workspace w at now.
+func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
+	var direct *roster.WorkspaceMembership
+	if m, ok := ua.workspaces[w.ID]; ok {
+		direct = &m
+	}
+	var org *roster.OrgMembership
+	if m, ok := ua.orgs[w.OrgID]; ok {
+		org = &m
+	}
+	return roster.EffectiveAccess(direct, org, now)
+}
+
+func (s *Service) cachedAccess(ctx context.Context, userID string) (*userAccess, error) {
+	return load(s.auth, s.auth.access, userID, func() (*userAccess, error) {
+		return loadUserAccess(ctx, s.store, userID)
+	})
+}
+
+func (s *Service) cachedWorkspace(ctx context.Context, id string) (roster.Workspace, error) {
+	if !roster.ValidID(roster.PrefixWorkspace, id) {
+		return roster.Workspace{}, errWorkspaceNotFound
+	}
+	w, err := load(s.auth, s.auth.workspaces, id, func() (roster.Workspace, error) {
+		return s.store.GetWorkspace(ctx, id)
+	})
+	if errors.Is(err, roster.ErrNotFound) {
+		return w, errWorkspaceNotFound
+	}
+	return w, err
+}
+
+// CheckRequest asks whether a user may take an action on a target.
+type CheckRequest struct {
+	UserID      string
+	Action      string
+	WorkspaceID string
+	OrgID       string
+}
+
+// Decision answers a CheckRequest.
+type Decision struct {
+	Allowed   bool
+	Role      string // the effective workspace role, or the organisation role
+	Via       roster.AccessVia
+	ExpiresAt *time.Time
+	Reason    string // why not, when not allowed and there is a reason to give
+}
+
+// Reasons a check is denied beyond "the role is too low".
+const (
+	ReasonNoAccess          = "no_access"
+	ReasonInsufficientRole  = "insufficient_role"
+	ReasonUserInactive      = "user_inactive"
+	ReasonWorkspaceArchived = "workspace_archived"
+)
+
+var (
+	errUnknownAction = func(action string) error {
+		return roster.Errorf(roster.KindInvalid, roster.CodeUnknownAction, "unknown action %q", action).With("action", action)
+	}
+	errCheckTarget = roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name exactly one of workspace_id and org_id")
+)
+
+// Check decides a request from the in-memory index: once the user and the
+// workspace are warm it reads no database. Expiry is evaluated against the
+// clock at every decision.
+func (s *Service) Check(ctx context.Context, req CheckRequest) (Decision, error) {
+	if err := s.mayCheckFor(ctx, req.UserID); err != nil {
+		return Decision{}, err
+	}
+	return s.decide(ctx, req, s.now())
+}
+
+// CheckBatch decides up to MaxCheckBatch requests, answering in order.
+func (s *Service) CheckBatch(ctx context.Context, reqs []CheckRequest) ([]Decision, error) {
+	if len(reqs) > MaxCheckBatch {
+		return nil, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "at most %d checks per batch", MaxCheckBatch)
+	}
+	now := s.now()
+	out := make([]Decision, len(reqs))
+	for i, req := range reqs {
+		if err := s.mayCheckFor(ctx, req.UserID); err != nil {
+			return nil, err
+		}
+		d, err := s.decide(ctx, req, now)
+		if err != nil {
+			var e *roster.Error
+			if errors.As(err, &e) {
+				return nil, e.With("index", i)
+			}
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// MaxCheckBatch bounds POST /v1/check/batch.
+const MaxCheckBatch = 1000
+
+// mayCheckFor lets users check for themselves, and services and admins for anyone.
+func (s *Service) mayCheckFor(ctx context.Context, userID string) error {
+	a := actor(ctx)
+	if operator(a) || a.IsSelf(userID) {
+		return nil
+	}
+	return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you may only check your own access")
+}
+
+func (s *Service) decide(ctx context.Context, req CheckRequest, now time.Time) (Decision, error) {
+	if (req.WorkspaceID == "") == (req.OrgID == "") {
+		return Decision{}, errCheckTarget
+	}
+	if req.OrgID != "" {
+		return s.decideOrg(ctx, req)
+	}
+	min, ok := s.actionMinimum(req.Action)
+	if !ok {
+		return Decision{}, errUnknownAction(req.Action)
+	}
+	w, err := s.cachedWorkspace(ctx, req.WorkspaceID)
+	if err != nil {
+		return Decision{}, err
+	}
+	u, ua, err := s.subjectAccess(ctx, req.UserID)
+	if err != nil {
+		return Decision{}, err
+	}
+	acc := ua.in(w, now)
+	d := Decision{Role: string(acc.Role), Via: acc.Via, ExpiresAt: acc.ExpiresAt}
+	switch {
+	case !u.Active():
+		d.Reason = ReasonUserInactive
+	case w.ArchivedAt != nil:
+		d.Reason = ReasonWorkspaceArchived
+	case acc.Role == "":
+		d.Reason = ReasonNoAccess
+	case !acc.Role.AtLeast(min):
+		d.Reason = ReasonInsufficientRole
+	default:
+		d.Allowed = true
+	}
+	return d, nil
+}
+
+func (s *Service) decideOrg(ctx context.Context, req CheckRequest) (Decision, error) {
+	perm := roster.OrgPermission(req.Action)
+	if !roster.IsOrgPermission(perm) {
+		return Decision{}, errUnknownAction(req.Action)
+	}
+	if !roster.ValidID(roster.PrefixOrg, req.OrgID) {
+		return Decision{}, errOrgNotFound
+	}
+	u, ua, err := s.subjectAccess(ctx, req.UserID)
+	if err != nil {
+		return Decision{}, err
+	}
+	m, member := ua.orgs[req.OrgID]
+	d := Decision{}
+	if member {
+		d.Role, d.Via = string(m.Role), roster.AccessDirect
+	}
+	switch {
+	case !u.Active():
+		d.Reason = ReasonUserInactive
+	case !member:
+		d.Reason = ReasonNoAccess
+	case !m.Role.Can(perm):
+		d.Reason = ReasonInsufficientRole
+	default:
+		d.Allowed = true
+	}
+	return d, nil
+}
+
+func (s *Service) subjectAccess(ctx context.Context, userID string) (roster.User, *userAccess, error) {
+	if !roster.ValidID(roster.PrefixUser, userID) {
+		return roster.User{}, nil, errUserNotFound
+	}
+	u, err := s.cachedUser(ctx, userID)
+	if errors.Is(err, roster.ErrNotFound) {
+		return u, nil, errUserNotFound
+	}
+	if err != nil {
+		return u, nil, err
+	}
+	ua, err := s.cachedAccess(ctx, userID)
+	return u, ua, err
+}
+
+// actionMinimum resolves a workspace action: a built-in permission or one of
+// the host application's own actions from configuration.
+func (s *Service) actionMinimum(action string) (roster.WorkspaceRole, bool) {
+	if r, ok := roster.MinimumRole(roster.Permission(action)); ok {
+		return r, true
+	}
+	r, ok := s.actions[action]
+	return r, ok
+}

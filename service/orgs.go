@@ -1,0 +1,306 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/roster-dev/roster"
+)
+
+// Audit actions of organisations and workspaces.
+const (
+	ActionOrgCreated         = "org.created"
+	ActionOrgUpdated         = "org.updated"
+	ActionOrgDeleted         = "org.deleted"
+	ActionWorkspaceCreated   = "workspace.created"
+	ActionWorkspaceUpdated   = "workspace.updated"
+	ActionWorkspaceDeleted   = "workspace.deleted"
+	ActionWorkspaceArchived  = "workspace.archived"
+	ActionWorkspaceRestored  = "workspace.unarchived"
+	ActionWorkspaceSettings  = "workspace.settings_updated"
+	TargetOrg                = "org"
+	TargetWorkspace          = "workspace"
+)
+
+// NewOrg is the input of CreateOrg.
+type NewOrg struct {
+	Name    string
+	Slug    string
+	OwnerID string // staff and service tokens create organisations for a user
+	// FirstWorkspace, when set, is created in the same transaction.
+	FirstWorkspace *NewWorkspace
+}
+
+// OrgPatch is the input of UpdateOrg.
+type OrgPatch struct {
+	Name                       Patch[string]
+	Slug                       Patch[string]
+	MembersCanCreateWorkspaces Patch[bool]
+}
+
+func checkName(name string) error {
+	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > roster.MaxNameLen {
+		return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name must be 1 to %d characters", roster.MaxNameLen).With("field", "name")
+	}
+	return nil
+}
+
+var errSlugTaken = roster.Errorf(roster.KindConflict, roster.CodeSlugTaken, "the slug is taken")
+
+// CreateOrg creates an organisation whose owner is the caller, or, for staff
+// and service tokens, the user they name.
+func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *roster.Workspace, error) {
+	a := actor(ctx)
+	staff := a.IsService() || (!a.Delegated() && a.Token != nil && a.Token.Kind == roster.TokenPersonal && a.User.PlatformRole.IsStaff())
+	if s.restrictOrgCreation && !staff {
+		return roster.Org{}, nil, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff may create organisations here")
+	}
+	ownerID := in.OwnerID
+	switch {
+	case ownerID != "" && !staff:
+		return roster.Org{}, nil, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff and service tokens may create an organisation for someone else")
+	case ownerID == "" && a.IsService():
+		return roster.Org{}, nil, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "a service token must name the owner_id").With("field", "owner_id")
+	case ownerID == "":
+		ownerID = a.Subject().ID
+	}
+	if err := checkName(in.Name); err != nil {
+		return roster.Org{}, nil, err
+	}
+	if err := roster.CheckSlug(in.Slug); err != nil {
+		return roster.Org{}, nil, err
+	}
+	org := roster.Org{ID: roster.NewID(roster.PrefixOrg), Name: in.Name, Slug: in.Slug, MembersCanCreateWorkspaces: true}
+	var first *roster.Workspace
+	err := s.update(ctx, func(c *change) error {
+		if _, err := s.getUser(ctx, c.tx, ownerID); err != nil {
+			return err
+		}
+		org.CreatedAt, org.UpdatedAt = c.now, c.now
+		if err := c.tx.CreateOrg(ctx, org); errors.Is(err, roster.ErrUniqueViolation) {
+			return errSlugTaken
+		} else if err != nil {
+			return err
+		}
+		if err := c.auditIn(ActionOrgCreated, TargetOrg, org.ID, &org.ID, nil, nil, orgAudit(org)); err != nil {
+			return err
+		}
+		if _, _, err := c.setOrgMember(org.ID, ownerID, roster.OrgOwner, actorID(c.actor)); err != nil {
+			return err
+		}
+		if in.FirstWorkspace != nil {
+			w, err := c.createWorkspace(org, *in.FirstWorkspace, ownerID)
+			if err != nil {
+				return err
+			}
+			first = &w
+		}
+		return nil
+	})
+	return org, first, err
+}
+
+// actorID is the acting user, recorded as who invited or granted; nil for
+// the command line.
+func actorID(a roster.Actor) *string {
+	if a.IsSystem() {
+		return nil
+	}
+	id := a.Subject().ID
+	return &id
+}
+
+// GetOrg returns an organisation the caller belongs to.
+func (s *Service) GetOrg(ctx context.Context, id string) (roster.Org, error) {
+	org, _, err := s.orgFor(ctx, s.store, id)
+	return org, err
+}
+
+// ListOrgs lists the caller's organisations; staff and services see all.
+func (s *Service) ListOrgs(ctx context.Context, f roster.OrgFilter, p roster.Page) ([]roster.Org, string, error) {
+	a := actor(ctx)
+	if !operator(a) {
+		f.MemberID = a.Subject().ID
+	}
+	orgs, err := s.store.ListOrgs(ctx, f, p)
+	if err != nil {
+		return nil, "", err
+	}
+	orgs, next := roster.NextCursor(orgs, p.Limit, func(o roster.Org) string { return o.ID })
+	return orgs, next, nil
+}
+
+// UpdateOrg renames an organisation or changes its settings.
+func (s *Service) UpdateOrg(ctx context.Context, id string, p OrgPatch) (roster.Org, error) {
+	var org roster.Org
+	err := s.update(ctx, func(c *change) error {
+		before, oa, err := s.orgFor(ctx, c.tx, id)
+		if err != nil {
+			return err
+		}
+		if !oa.can(roster.OrgPermUpdate) {
+			return errForbidden
+		}
+		org = before
+		if p.Name.Present {
+			if err := checkName(p.Name.Value); err != nil {
+				return err
+			}
+			org.Name = p.Name.Value
+		}
+		if p.Slug.Present && p.Slug.Value != org.Slug {
+			if err := roster.CheckSlug(p.Slug.Value); err != nil {
+				return err
+			}
+			taken, err := c.tx.ListOrgs(ctx, roster.OrgFilter{Slug: p.Slug.Value}, roster.Page{Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(taken) > 0 {
+				return errSlugTaken
+			}
+			org.Slug = p.Slug.Value
+		}
+		if p.MembersCanCreateWorkspaces.Present {
+			org.MembersCanCreateWorkspaces = p.MembersCanCreateWorkspaces.Value
+		}
+		org.UpdatedAt = c.now
+		if err := c.tx.UpdateOrg(ctx, org); err != nil {
+			return err
+		}
+		return c.auditIn(ActionOrgUpdated, TargetOrg, org.ID, &org.ID, nil, orgAudit(before), orgAudit(org))
+	})
+	return org, err
+}
+
+// DeleteOrg deletes an organisation, its workspaces and every membership in
+// them (kept as history). Only its owners may.
+func (s *Service) DeleteOrg(ctx context.Context, id string) error {
+	return s.update(ctx, func(c *change) error {
+		org, oa, err := s.orgFor(ctx, c.tx, id)
+		if err != nil {
+			return err
+		}
+		if !oa.can(roster.OrgPermDelete) {
+			return errForbidden
+		}
+		if err := c.tx.LockOrg(ctx, id); err != nil {
+			return err
+		}
+		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
+			return err
+		}
+		if err := c.invalidateAll(); err != nil {
+			return err
+		}
+		return c.auditIn(ActionOrgDeleted, TargetOrg, id, &org.ID, nil, orgAudit(org), nil)
+	})
+}
+
+// ListOrgMembers lists an organisation's directory (owners, admins, members).
+func (s *Service) ListOrgMembers(ctx context.Context, orgID string, p roster.Page) ([]roster.OrgMembership, string, error) {
+	_, oa, err := s.orgFor(ctx, s.store, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	if !oa.can(roster.OrgPermDirectory) {
+		return nil, "", errForbidden
+	}
+	ms, err := s.store.ListOrgMembers(ctx, orgID, nil, p)
+	if err != nil {
+		return nil, "", err
+	}
+	ms, next := roster.NextCursor(ms, p.Limit, func(m roster.OrgMembership) string { return m.UserID })
+	return ms, next, nil
+}
+
+// PutOrgMember adds a user to an organisation or changes their role. Only
+// owners grant or take away owner (rule 2); the last owner stays (rule 1).
+func (s *Service) PutOrgMember(ctx context.Context, orgID, userID, role string) (roster.OrgMembership, bool, error) {
+	r, err := roster.ParseOrgRole(role)
+	if err != nil {
+		return roster.OrgMembership{}, false, err
+	}
+	var out roster.OrgMembership
+	var created bool
+	err = s.update(ctx, func(c *change) error {
+		_, oa, err := s.orgFor(ctx, c.tx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := c.tx.LockOrg(ctx, orgID); err != nil {
+			return err
+		}
+		if !oa.can(roster.OrgPermMembersManage) {
+			return errForbidden
+		}
+		if _, err := s.getUser(ctx, c.tx, userID); err != nil {
+			return err
+		}
+		existing, err := c.tx.GetOrgMembership(ctx, orgID, userID)
+		exists := err == nil
+		if err != nil && !errors.Is(err, roster.ErrNotFound) {
+			return err
+		}
+		touchesOwner := r == roster.OrgOwner || (exists && existing.Role == roster.OrgOwner)
+		if touchesOwner && !oa.can(roster.OrgPermOwnersManage) {
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
+		}
+		if exists && existing.Role == roster.OrgOwner && r != roster.OrgOwner {
+			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID, org: true})
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errLastOwner("org", orgID)
+			}
+		}
+		out, created, err = c.setOrgMember(orgID, userID, r, actorID(c.actor))
+		return err
+	})
+	return out, created, err
+}
+
+// RemoveOrgMember removes a user from an organisation and from all of its
+// workspaces (rule 7). Members may leave; managers remove others.
+func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) error {
+	return s.update(ctx, func(c *change) error {
+		_, oa, err := s.orgFor(ctx, c.tx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := c.tx.LockOrg(ctx, orgID); err != nil {
+			return err
+		}
+		m, err := c.tx.GetOrgMembership(ctx, orgID, userID)
+		if errors.Is(err, roster.ErrNotFound) {
+			return errMembershipNotFound
+		}
+		if err != nil {
+			return err
+		}
+		leaving := c.actor.IsSelf(userID)
+		switch {
+		case m.Role == roster.OrgOwner && !leaving && !oa.can(roster.OrgPermOwnersManage):
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may remove an owner")
+		case !leaving && !oa.can(roster.OrgPermMembersManage):
+			return errForbidden
+		}
+		if m.Role == roster.OrgOwner {
+			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID, org: true})
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errLastOwner("org", orgID)
+			}
+		}
+		return c.endOrgMember(m)
+	})
+}
+
+func orgAudit(o roster.Org) map[string]any {
+	return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "members_can_create_workspaces": o.MembersCanCreateWorkspaces}
+}

@@ -1,0 +1,197 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/roster-dev/roster"
+)
+
+// Member is one entry of a workspace's member list: a direct membership,
+// or a role derived from the organisation (Derived), whichever is higher.
+type Member struct {
+	UserID    string
+	Role      roster.WorkspaceRole
+	Derived   bool
+	Source    roster.MembershipSource // "" for derived entries
+	JoinedAt  time.Time
+	InvitedBy *string
+	ExpiresAt *time.Time
+}
+
+// derivingOrgRoles are the organisation roles that give a workspace role.
+func derivingOrgRoles() []roster.OrgRole {
+	var roles []roster.OrgRole
+	for _, r := range roster.OrgRoles {
+		if r.DerivedWorkspaceRole() != "" {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
+
+// ListWorkspaceMembers lists a workspace's direct and derived members by user
+// id. Staff support sessions show only when includeSupport is asked by an
+// admin of the workspace or by staff.
+func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, includeSupport bool, p roster.Page) ([]Member, string, error) {
+	now := s.now()
+	w, wa, err := s.workspaceFor(ctx, s.store, wsID, false, now)
+	if err != nil {
+		return nil, "", err
+	}
+	if !wa.can(roster.PermMembersRead) {
+		return nil, "", errForbidden
+	}
+	if includeSupport && !wa.can(roster.PermMembersManage) && !actor(ctx).Subject().PlatformRole.IsStaff() {
+		return nil, "", roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only admins and staff see support sessions")
+	}
+	direct, err := s.store.ListWorkspaceMembers(ctx, wsID, includeSupport, p)
+	if err != nil {
+		return nil, "", err
+	}
+	derived, err := s.store.ListOrgMembers(ctx, w.OrgID, derivingOrgRoles(), p)
+	if err != nil {
+		return nil, "", err
+	}
+	byUser := map[string]Member{}
+	for _, m := range direct {
+		if !m.Live(now) {
+			continue
+		}
+		byUser[m.UserID] = Member{UserID: m.UserID, Role: m.Role, Source: m.Source, JoinedAt: m.JoinedAt, InvitedBy: m.InvitedBy, ExpiresAt: m.ExpiresAt}
+	}
+	for _, om := range derived {
+		role := om.Role.DerivedWorkspaceRole()
+		if cur, ok := byUser[om.UserID]; ok && cur.Role.AtLeast(role) {
+			continue
+		}
+		byUser[om.UserID] = Member{UserID: om.UserID, Role: role, Derived: true, JoinedAt: om.JoinedAt, InvitedBy: om.InvitedBy}
+	}
+	// Each source returned up to Limit+1 users after the cursor, so the
+	// first Limit+1 of the union are exactly the next users in order.
+	members := make([]Member, 0, len(byUser))
+	for _, m := range byUser {
+		members = append(members, m)
+	}
+	slices.SortFunc(members, func(a, b Member) int { return cmpString(a.UserID, b.UserID) })
+	if len(members) > p.Limit+1 {
+		members = members[:p.Limit+1]
+	}
+	members, next := roster.NextCursor(members, p.Limit, func(m Member) string { return m.UserID })
+	return members, next, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+var errExpiryPast = roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "expires_at must be in the future")
+
+// PutWorkspaceMember adds a user to a workspace or changes their role and
+// expiry; it reports whether the membership is new. Admins manage members;
+// only owners grant or take away owner (rule 2); the last owner stays (rule 1).
+func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role string, expiresAt *time.Time) (roster.WorkspaceMembership, bool, error) {
+	r, err := roster.ParseWorkspaceRole(role)
+	if err != nil {
+		return roster.WorkspaceMembership{}, false, err
+	}
+	var out roster.WorkspaceMembership
+	var created bool
+	err = s.update(ctx, func(c *change) error {
+		w, wa, err := s.workspaceFor(ctx, c.tx, wsID, false, c.now)
+		if err != nil {
+			return err
+		}
+		if err := c.tx.LockOrg(ctx, w.OrgID); err != nil {
+			return err
+		}
+		if !wa.can(roster.PermMembersManage) {
+			return errForbidden
+		}
+		if expiresAt != nil {
+			t := expiresAt.UTC().Truncate(time.Microsecond)
+			if !t.After(c.now) {
+				return errExpiryPast
+			}
+			expiresAt = &t
+		}
+		if _, err := s.getUser(ctx, c.tx, userID); err != nil {
+			return err
+		}
+		existing, err := c.tx.GetWorkspaceMembership(ctx, wsID, userID)
+		isOwner := err == nil && existing.Live(c.now) && existing.Role == roster.RoleOwner
+		if err != nil && !errors.Is(err, roster.ErrNotFound) {
+			return err
+		}
+		if (r == roster.RoleOwner || isOwner) && !wa.can(roster.PermMembersManageOwners) {
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
+		}
+		if isOwner && r != roster.RoleOwner {
+			if err := c.requireWorkspaceOwner(w, ending{userID: userID, direct: true}); err != nil {
+				return err
+			}
+		}
+		out, created, err = c.setWorkspaceMember(grant{workspace: w, userID: userID, role: r, source: roster.SourceDirect,
+			invitedBy: actorID(c.actor), expiresAt: expiresAt})
+		return err
+	})
+	return out, created, err
+}
+
+func (c *change) requireWorkspaceOwner(w roster.Workspace, e ending) error {
+	ok, err := c.workspaceKeepsOwner(w, e)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errLastOwner("workspace", w.ID)
+	}
+	return nil
+}
+
+// RemoveWorkspaceMember ends a user's direct membership of a workspace.
+// Members may leave; admins remove others; owners remove owners.
+func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string) error {
+	return s.update(ctx, func(c *change) error {
+		w, wa, err := s.workspaceFor(ctx, c.tx, wsID, false, c.now)
+		if err != nil {
+			return err
+		}
+		if err := c.tx.LockOrg(ctx, w.OrgID); err != nil {
+			return err
+		}
+		m, err := c.tx.GetWorkspaceMembership(ctx, wsID, userID)
+		if errors.Is(err, roster.ErrNotFound) {
+			if _, org, err := memberships(ctx, c.tx, w, userID); err == nil && org != nil && org.Role.DerivedWorkspaceRole() != "" {
+				return roster.Errorf(roster.KindConflict, roster.CodeDerivedMembership,
+					"this role comes from the organisation; change it there")
+			}
+			return errMembershipNotFound
+		}
+		if err != nil {
+			return err
+		}
+		leaving := c.actor.IsSelf(userID)
+		isOwner := m.Live(c.now) && m.Role == roster.RoleOwner
+		switch {
+		case isOwner && !leaving && !wa.can(roster.PermMembersManageOwners):
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may remove an owner")
+		case !leaving && !wa.can(roster.PermMembersManage):
+			return errForbidden
+		}
+		if isOwner {
+			if err := c.requireWorkspaceOwner(w, ending{userID: userID, direct: true}); err != nil {
+				return err
+			}
+		}
+		return c.endWorkspaceMember(m)
+	})
+}

@@ -1,0 +1,398 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/roster-dev/roster"
+)
+
+// NewWorkspace is the input of CreateWorkspace.
+type NewWorkspace struct {
+	OrgID string
+	Name  string
+	Slug  string
+}
+
+// WorkspacePatch is the input of UpdateWorkspace.
+type WorkspacePatch struct {
+	Name Patch[string]
+	Slug Patch[string]
+}
+
+// SettingsPatch changes workspace settings; a nil value deletes its key.
+type SettingsPatch struct {
+	AllowSupportAccess Patch[bool]
+	Values             map[string]*string
+}
+
+// Limits of the free key/values of a workspace.
+const (
+	MaxSettingsValues   = 100
+	MaxSettingsKeyLen   = 100
+	MaxSettingsValueLen = 4096
+)
+
+// CreateWorkspace creates a workspace in an organisation; its creator owns it.
+// Organisation owners and admins may, and members unless the organisation
+// forbids it; externals may not.
+func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.Workspace, error) {
+	var w roster.Workspace
+	err := s.update(ctx, func(c *change) error {
+		org, oa, err := s.orgFor(ctx, c.tx, in.OrgID)
+		if err != nil {
+			return err
+		}
+		allowed := oa.can(roster.OrgPermCreateWorkspaces) &&
+			(oa.operator || org.MembersCanCreateWorkspaces || oa.member.Role.Can(roster.OrgPermMembersManage))
+		if !allowed {
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you may not create workspaces in this organisation")
+		}
+		if err := c.tx.LockOrg(ctx, org.ID); err != nil {
+			return err
+		}
+		owner := ""
+		if !c.actor.IsService() && !c.actor.IsSystem() {
+			owner = c.actor.Subject().ID
+		}
+		w, err = c.createWorkspace(org, in, owner)
+		return err
+	})
+	return w, err
+}
+
+// createWorkspace inserts a workspace and makes ownerID (if any) its owner.
+func (c *change) createWorkspace(org roster.Org, in NewWorkspace, ownerID string) (roster.Workspace, error) {
+	if err := checkName(in.Name); err != nil {
+		return roster.Workspace{}, err
+	}
+	if err := roster.CheckSlug(in.Slug); err != nil {
+		return roster.Workspace{}, err
+	}
+	w := roster.Workspace{ID: roster.NewID(roster.PrefixWorkspace), OrgID: org.ID, Name: in.Name, Slug: in.Slug,
+		Values: map[string]string{}, CreatedAt: c.now, UpdatedAt: c.now}
+	if err := c.tx.CreateWorkspace(c.ctx, w); errors.Is(err, roster.ErrUniqueViolation) {
+		return w, errSlugTaken
+	} else if err != nil {
+		return w, err
+	}
+	if err := c.auditIn(ActionWorkspaceCreated, TargetWorkspace, w.ID, &w.OrgID, &w.ID, nil, workspaceAudit(w)); err != nil {
+		return w, err
+	}
+	if ownerID == "" {
+		return w, nil
+	}
+	_, _, err := c.setWorkspaceMember(grant{workspace: w, userID: ownerID, role: roster.RoleOwner, source: roster.SourceDirect, invitedBy: actorID(c.actor)})
+	return w, err
+}
+
+// WorkspaceView is a workspace with the caller's effective access to it.
+type WorkspaceView struct {
+	Workspace roster.Workspace
+	Access    roster.Access
+}
+
+// GetWorkspace returns a workspace the caller can see.
+func (s *Service) GetWorkspace(ctx context.Context, id string) (WorkspaceView, error) {
+	w, wa, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	return WorkspaceView{Workspace: w, Access: wa.access}, err
+}
+
+// ListWorkspaces lists the workspaces the caller can reach, with their
+// effective role; staff and services list every workspace.
+func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
+	a := actor(ctx)
+	if operator(a) {
+		wss, err := s.store.ListWorkspaces(ctx, f, p)
+		if err != nil {
+			return nil, "", err
+		}
+		wss, next := roster.NextCursor(wss, p.Limit, func(w roster.Workspace) string { return w.ID })
+		views := make([]WorkspaceView, len(wss))
+		for i, w := range wss {
+			views[i] = WorkspaceView{Workspace: w}
+		}
+		return views, next, nil
+	}
+	return s.reachableWorkspaces(ctx, a.Subject().ID, f, p)
+}
+
+// ListUserWorkspaces lists every workspace a user can reach (the user
+// themself, staff and services).
+func (s *Service) ListUserWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
+	a := actor(ctx)
+	if !operator(a) && !a.IsSelf(userID) {
+		return nil, "", denyUser(a, userID)
+	}
+	if _, err := s.getUser(ctx, s.store, userID); err != nil {
+		return nil, "", err
+	}
+	return s.reachableWorkspaces(ctx, userID, f, p)
+}
+
+// reachableWorkspaces pages through the workspaces where the user has an
+// effective role. Candidates come from the store (workspaces of their
+// organisations and their own memberships); the role rule decides.
+func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
+	ua, err := loadUserAccess(ctx, s.store, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	f.MemberID = userID
+	var views []WorkspaceView
+	after := p.After
+	for len(views) <= p.Limit {
+		wss, err := s.store.ListWorkspaces(ctx, f, roster.Page{Limit: roster.MaxPageLimit, After: after})
+		if err != nil {
+			return nil, "", err
+		}
+		more := len(wss) > roster.MaxPageLimit
+		if more {
+			wss = wss[:roster.MaxPageLimit]
+		}
+		for _, w := range wss {
+			if acc := ua.in(w, now); acc.Role != "" {
+				views = append(views, WorkspaceView{Workspace: w, Access: acc})
+			}
+		}
+		if !more {
+			break
+		}
+		after = wss[len(wss)-1].ID
+	}
+	views, next := roster.NextCursor(views, p.Limit, func(v WorkspaceView) string { return v.Workspace.ID })
+	return views, next, nil
+}
+
+// UpdateWorkspace renames a workspace or changes its slug (admins).
+func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePatch) (roster.Workspace, error) {
+	var w roster.Workspace
+	err := s.update(ctx, func(c *change) error {
+		before, wa, err := s.workspaceFor(ctx, c.tx, id, false, c.now)
+		if err != nil {
+			return err
+		}
+		if !wa.can(roster.PermWorkspaceUpdate) {
+			return errForbidden
+		}
+		w = before
+		if p.Name.Present {
+			if err := checkName(p.Name.Value); err != nil {
+				return err
+			}
+			w.Name = p.Name.Value
+		}
+		if p.Slug.Present && p.Slug.Value != w.Slug {
+			if err := roster.CheckSlug(p.Slug.Value); err != nil {
+				return err
+			}
+			taken, err := c.tx.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: w.OrgID, Slug: p.Slug.Value, IncludeArchived: true}, roster.Page{Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(taken) > 0 {
+				return errSlugTaken
+			}
+			w.Slug = p.Slug.Value
+		}
+		return c.saveWorkspace(ActionWorkspaceUpdated, before, w)
+	})
+	return w, err
+}
+
+func (c *change) saveWorkspace(action string, before, after roster.Workspace) error {
+	after.UpdatedAt = c.now
+	if err := c.tx.UpdateWorkspace(c.ctx, after); err != nil {
+		return err
+	}
+	if err := c.invalidateWorkspace(after.ID); err != nil {
+		return err
+	}
+	return c.auditIn(action, TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(after))
+}
+
+// SetArchived archives or restores a workspace (admins). While archived,
+// every scoped access is 410 and lists leave it out (rule 5).
+func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (roster.Workspace, error) {
+	var w roster.Workspace
+	err := s.update(ctx, func(c *change) error {
+		before, wa, err := s.workspaceFor(ctx, c.tx, id, true, c.now)
+		if err != nil {
+			return err
+		}
+		if !wa.can(roster.PermWorkspaceArchive) {
+			return errForbidden
+		}
+		w = before
+		if (before.ArchivedAt != nil) == archived {
+			return nil
+		}
+		action := ActionWorkspaceRestored
+		w.ArchivedAt = nil
+		if archived {
+			action, w.ArchivedAt = ActionWorkspaceArchived, &c.now
+		}
+		return c.saveWorkspace(action, before, w)
+	})
+	return w, err
+}
+
+// DeleteWorkspace deletes a workspace and its memberships (owners only).
+func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
+	return s.update(ctx, func(c *change) error {
+		w, wa, err := s.workspaceFor(ctx, c.tx, id, true, c.now)
+		if err != nil {
+			return err
+		}
+		if !wa.can(roster.PermWorkspaceDelete) {
+			return errForbidden
+		}
+		if err := c.tx.LockOrg(ctx, w.OrgID); err != nil {
+			return err
+		}
+		members, err := c.allWorkspaceMembers(w.ID)
+		if err != nil {
+			return err
+		}
+		if err := c.tx.DeleteWorkspace(ctx, id, c.now); err != nil {
+			return err
+		}
+		for _, m := range members {
+			if err := c.invalidateUser(m.UserID); err != nil {
+				return err
+			}
+		}
+		if err := c.invalidateWorkspace(id); err != nil {
+			return err
+		}
+		return c.auditIn(ActionWorkspaceDeleted, TargetWorkspace, id, &w.OrgID, &w.ID, workspaceAudit(w), nil)
+	})
+}
+
+func (c *change) allWorkspaceMembers(wsID string) ([]roster.WorkspaceMembership, error) {
+	var all []roster.WorkspaceMembership
+	p := roster.Page{Limit: roster.MaxPageLimit}
+	for {
+		ms, err := c.tx.ListWorkspaceMembers(c.ctx, wsID, true, p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ms...)
+		if len(ms) <= p.Limit {
+			return all, nil
+		}
+		all = all[:len(all)-1]
+		p.After = ms[p.Limit-1].UserID
+	}
+}
+
+// GetSettings returns a workspace's settings.
+func (s *Service) GetSettings(ctx context.Context, id string) (roster.Workspace, error) {
+	w, _, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	return w, err
+}
+
+// UpdateSettings changes a workspace's settings (admins).
+func (s *Service) UpdateSettings(ctx context.Context, id string, p SettingsPatch) (roster.Workspace, error) {
+	var w roster.Workspace
+	err := s.update(ctx, func(c *change) error {
+		before, wa, err := s.workspaceFor(ctx, c.tx, id, false, c.now)
+		if err != nil {
+			return err
+		}
+		if !wa.can(roster.PermWorkspaceSettings) {
+			return errForbidden
+		}
+		w = before
+		w.Values = make(map[string]string, len(before.Values))
+		for k, v := range before.Values {
+			w.Values[k] = v
+		}
+		if p.AllowSupportAccess.Present {
+			w.AllowSupportAccess = p.AllowSupportAccess.Value
+		}
+		for k, v := range p.Values {
+			if v == nil {
+				delete(w.Values, k)
+				continue
+			}
+			w.Values[k] = *v
+		}
+		if err := checkValues(w.Values); err != nil {
+			return err
+		}
+		return c.saveWorkspace(ActionWorkspaceSettings, before, w)
+	})
+	return w, err
+}
+
+func checkValues(values map[string]string) error {
+	if len(values) > MaxSettingsValues {
+		return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "at most %d settings values", MaxSettingsValues).With("field", "values")
+	}
+	for k, v := range values {
+		if k == "" || len(k) > MaxSettingsKeyLen || len(v) > MaxSettingsValueLen {
+			return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest,
+				"settings keys are 1 to %d bytes and values at most %d", MaxSettingsKeyLen, MaxSettingsValueLen).With("field", "values")
+		}
+	}
+	return nil
+}
+
+// SetDefaultWorkspace makes a workspace the caller's current one; they must
+// be able to reach it.
+func (s *Service) SetDefaultWorkspace(ctx context.Context, wsID string) (roster.User, error) {
+	a := actor(ctx)
+	var u roster.User
+	err := s.update(ctx, func(c *change) error {
+		before, err := s.getUser(ctx, c.tx, a.Subject().ID)
+		if err != nil {
+			return err
+		}
+		if err := c.checkReachable(before.ID, wsID); err != nil {
+			return err
+		}
+		u = before
+		u.DefaultWorkspaceID, u.UpdatedAt = &wsID, c.now
+		if err := c.tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := c.invalidateUser(u.ID); err != nil {
+			return err
+		}
+		return c.audit(roster.ActionUserUpdated, roster.TargetUser, u.ID, userAudit(before), userAudit(u))
+	})
+	return u, err
+}
+
+// checkReachable fails unless the user has an effective role in the
+// workspace, which is not archived.
+func (c *change) checkReachable(userID, wsID string) error {
+	if !roster.ValidID(roster.PrefixWorkspace, wsID) {
+		return errWorkspaceNotFound
+	}
+	w, err := c.tx.GetWorkspace(c.ctx, wsID)
+	if errors.Is(err, roster.ErrNotFound) {
+		return errWorkspaceNotFound
+	}
+	if err != nil {
+		return err
+	}
+	direct, org, err := memberships(c.ctx, c.tx, w, userID)
+	if err != nil {
+		return err
+	}
+	if roster.EffectiveAccess(direct, org, c.now).Role == "" {
+		return errWorkspaceNotFound
+	}
+	if w.ArchivedAt != nil {
+		return errWorkspaceArchived
+	}
+	return nil
+}
+
+func workspaceAudit(w roster.Workspace) map[string]any {
+	return map[string]any{"id": w.ID, "org_id": w.OrgID, "name": w.Name, "slug": w.Slug,
+		"allow_support_access": w.AllowSupportAccess, "values": w.Values, "archived_at": w.ArchivedAt}
+}
