@@ -173,7 +173,7 @@ func (s *Server) registerOrgs(api huma.API) {
 			return &struct{ Body listBody[OrgMember] }{newList(ms, next, toOrgMember)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "put-org-member", Method: http.MethodPut, Path: "/v1/orgs/{org}/members/{user}",
-		Summary: "Add a member to an organisation or change their role",
+		Summary:     "Add a member to an organisation or change their role",
 		Description: "201 when the membership was created, 200 otherwise. Their external workspace memberships in the organisation become member.",
 		Tags:        tags}),
 		func(ctx context.Context, in *struct {

@@ -32,7 +32,9 @@ func toWorkspace(v service.WorkspaceView) Workspace {
 		Derived: v.Access.Derived(), ExpiresAt: v.Access.ExpiresAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
-func toPlainWorkspace(w roster.Workspace) Workspace { return toWorkspace(service.WorkspaceView{Workspace: w}) }
+func toPlainWorkspace(w roster.Workspace) Workspace {
+	return toWorkspace(service.WorkspaceView{Workspace: w})
+}
 
 type WorkspaceMember struct {
 	UserID    string            `json:"user_id"`
@@ -170,7 +172,7 @@ func (s *Server) registerWorkspaces(api huma.API) {
 			return &struct{ Body listBody[WorkspaceMember] }{newList(ms, next, toMember)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "put-workspace-member", Method: http.MethodPut, Path: "/v1/workspaces/{ws}/members/{user}",
-		Summary: "Add a member to a workspace or change their role",
+		Summary:     "Add a member to a workspace or change their role",
 		Description: "201 when the membership was created, 200 otherwise. Granting member, admin or owner to someone outside the organisation also makes them an organisation member.",
 		Tags:        tags}),
 		func(ctx context.Context, in *struct {

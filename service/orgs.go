@@ -11,17 +11,17 @@ import (
 
 // Audit actions of organisations and workspaces.
 const (
-	ActionOrgCreated         = "org.created"
-	ActionOrgUpdated         = "org.updated"
-	ActionOrgDeleted         = "org.deleted"
-	ActionWorkspaceCreated   = "workspace.created"
-	ActionWorkspaceUpdated   = "workspace.updated"
-	ActionWorkspaceDeleted   = "workspace.deleted"
-	ActionWorkspaceArchived  = "workspace.archived"
-	ActionWorkspaceRestored  = "workspace.unarchived"
-	ActionWorkspaceSettings  = "workspace.settings_updated"
-	TargetOrg                = "org"
-	TargetWorkspace          = "workspace"
+	ActionOrgCreated        = "org.created"
+	ActionOrgUpdated        = "org.updated"
+	ActionOrgDeleted        = "org.deleted"
+	ActionWorkspaceCreated  = "workspace.created"
+	ActionWorkspaceUpdated  = "workspace.updated"
+	ActionWorkspaceDeleted  = "workspace.deleted"
+	ActionWorkspaceArchived = "workspace.archived"
+	ActionWorkspaceRestored = "workspace.unarchived"
+	ActionWorkspaceSettings = "workspace.settings_updated"
+	TargetOrg               = "org"
+	TargetWorkspace         = "workspace"
 )
 
 // NewOrg is the input of CreateOrg.

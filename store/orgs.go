@@ -203,7 +203,9 @@ func scanWorkspaceMember(s interface{ Scan(...any) error }) (roster.WorkspaceMem
 	return m, scanOne(err)
 }
 
-func scanWorkspaceMembers(r *sql.Rows) (roster.WorkspaceMembership, error) { return scanWorkspaceMember(r) }
+func scanWorkspaceMembers(r *sql.Rows) (roster.WorkspaceMembership, error) {
+	return scanWorkspaceMember(r)
+}
 
 func (q queries) GetWorkspaceMembership(ctx context.Context, workspaceID, userID string) (roster.WorkspaceMembership, error) {
 	return scanWorkspaceMember(q.queryRow(ctx, `SELECT `+wsMemberColumns+` FROM workspace_memberships
