@@ -24,7 +24,7 @@ func (b checkBody) request() service.CheckRequest {
 type Decision struct {
 	Allowed   bool       `json:"allowed"`
 	Role      *string    `json:"role" doc:"The effective workspace role (or organisation role for organisation targets)"`
-	Via       *accessVia `json:"via"`
+	Via       *accessVia `json:"via" nullable:"true"`
 	ExpiresAt *time.Time `json:"expires_at" doc:"When the access that decided this ends"`
 	Reason    string     `json:"reason,omitempty" doc:"Why not: no_access, insufficient_role, user_inactive, workspace_archived"`
 }

@@ -17,9 +17,9 @@ type tokenRef struct {
 // membershipSummary is one organisation the caller belongs to or works in,
 // with the workspaces they reach there.
 type membershipSummary struct {
-	OrgID      string      `json:"org_id"`
-	Role       *orgRole    `json:"role" doc:"The caller's organisation role; null for externals"`
-	Workspaces []Workspace `json:"workspaces" nullable:"false"`
+	OrgID      string         `json:"org_id"`
+	Role       *orgRoleOrNull `json:"role" nullable:"true" doc:"The caller's organisation role; null for externals"`
+	Workspaces []Workspace    `json:"workspaces" nullable:"false"`
 }
 
 type Me struct {
@@ -40,7 +40,7 @@ func (s *Server) registerMe(api huma.API) {
 			}
 			out := Me{User: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
 			for _, o := range me.Orgs {
-				out.Memberships = append(out.Memberships, membershipSummary{OrgID: o.OrgID, Role: optionalString(orgRole(o.Role)),
+				out.Memberships = append(out.Memberships, membershipSummary{OrgID: o.OrgID, Role: optionalString(orgRoleOrNull(o.Role)),
 					Workspaces: newList(o.Workspaces, "", toWorkspace).Data})
 			}
 			if me.CurrentWorkspace != nil {

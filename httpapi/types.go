@@ -134,15 +134,37 @@ type orgRole string
 
 func (orgRole) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.OrgRoles) }
 
+// nullableEnumSchema is enumSchema for a field that may be null.
+func nullableEnumSchema[T ~string](values []T) *huma.Schema {
+	s := enumSchema(values)
+	s.Nullable = true
+	s.Enum = append(s.Enum, nil)
+	return s
+}
+
+// The types below are only ever used as nullable response fields.
+
 type membershipSource string
 
 func (membershipSource) Schema(huma.Registry) *huma.Schema {
-	return enumSchema([]roster.MembershipSource{roster.SourceDirect, roster.SourceInvite, roster.SourceAccessRequest, roster.SourceStaffSupport})
+	return nullableEnumSchema([]roster.MembershipSource{roster.SourceDirect, roster.SourceInvite, roster.SourceAccessRequest, roster.SourceStaffSupport})
 }
 
 type accessVia string
 
-func (accessVia) Schema(huma.Registry) *huma.Schema { return enumSchema(roster.AccessVias) }
+func (accessVia) Schema(huma.Registry) *huma.Schema { return nullableEnumSchema(roster.AccessVias) }
+
+// effectiveRole is a workspace role that may be absent (null).
+type effectiveRole string
+
+func (effectiveRole) Schema(huma.Registry) *huma.Schema {
+	return nullableEnumSchema(roster.WorkspaceRoles)
+}
+
+// orgRoleOrNull is an organisation role that may be absent (null).
+type orgRoleOrNull string
+
+func (orgRoleOrNull) Schema(huma.Registry) *huma.Schema { return nullableEnumSchema(roster.OrgRoles) }
 
 // optionalString returns nil for "", so empty enums encode as null.
 func optionalString[T ~string](v T) *T {

@@ -17,8 +17,8 @@ type Workspace struct {
 	Name       string         `json:"name"`
 	Slug       string         `json:"slug"`
 	ArchivedAt *time.Time     `json:"archived_at"`
-	Role       *workspaceRole `json:"role" doc:"The caller's effective role; null for staff and services"`
-	Via        *accessVia     `json:"via" doc:"Where the role comes from"`
+	Role       *effectiveRole `json:"role" nullable:"true" doc:"The caller's effective role; null for staff and services"`
+	Via        *accessVia     `json:"via" nullable:"true" doc:"Where the role comes from"`
 	Derived    bool           `json:"derived" doc:"True when the role comes from the organisation"`
 	ExpiresAt  *time.Time     `json:"expires_at" doc:"When the caller's direct membership ends"`
 	CreatedAt  time.Time      `json:"created_at"`
@@ -28,7 +28,7 @@ type Workspace struct {
 func toWorkspace(v service.WorkspaceView) Workspace {
 	w := v.Workspace
 	return Workspace{ID: w.ID, OrgID: w.OrgID, Name: w.Name, Slug: w.Slug, ArchivedAt: w.ArchivedAt,
-		Role: optionalString(workspaceRole(v.Access.Role)), Via: optionalString(accessVia(v.Access.Via)),
+		Role: optionalString(effectiveRole(v.Access.Role)), Via: optionalString(accessVia(v.Access.Via)),
 		Derived: v.Access.Derived(), ExpiresAt: v.Access.ExpiresAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
@@ -40,7 +40,7 @@ type WorkspaceMember struct {
 	UserID    string            `json:"user_id"`
 	Role      workspaceRole     `json:"role"`
 	Derived   bool              `json:"derived" doc:"True when the role comes from the organisation"`
-	Source    *membershipSource `json:"source" doc:"How the direct membership came to be; null for derived roles"`
+	Source    *membershipSource `json:"source" nullable:"true" doc:"How the direct membership came to be; null for derived roles"`
 	JoinedAt  time.Time         `json:"joined_at"`
 	InvitedBy *string           `json:"invited_by"`
 	ExpiresAt *time.Time        `json:"expires_at"`
@@ -77,7 +77,8 @@ func (s *Server) registerWorkspaces(api huma.API) {
 		func(ctx context.Context, in *struct {
 			Body struct {
 				OrgID string `json:"org_id"`
-				newWorkspaceBody
+				Name  string `json:"name" minLength:"1" maxLength:"200"`
+				Slug  string `json:"slug" doc:"Lowercase letters, digits and dashes; unique in the organisation"`
 			}
 		}) (*wsOutput, error) {
 			w, err := s.svc.CreateWorkspace(ctx, service.NewWorkspace{OrgID: in.Body.OrgID, Name: in.Body.Name, Slug: in.Body.Slug})

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -249,7 +250,7 @@ func (s *Service) PutOrgMember(ctx context.Context, orgID, userID, role string) 
 			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
 		}
 		if exists && existing.Role == roster.OrgOwner && r != roster.OrgOwner {
-			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID, org: true})
+			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID})
 			if err != nil {
 				return err
 			}
@@ -289,13 +290,28 @@ func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) err
 			return errForbidden
 		}
 		if m.Role == roster.OrgOwner {
-			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID, org: true})
+			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID})
 			if err != nil {
 				return err
 			}
 			if !ok {
 				return errLastOwner("org", orgID)
 			}
+		}
+		// Rule 7 ends their workspace memberships too: none of them may be
+		// a workspace's last owner.
+		all, err := c.tx.ListUserWorkspaceMemberships(ctx, userID)
+		if err != nil {
+			return err
+		}
+		inOrg := slices.DeleteFunc(all, func(wm roster.WorkspaceMembership) bool { return wm.OrgID != orgID })
+		orphaned, err := c.workspacesLosingOwner(inOrg, ending{userID: userID})
+		if err != nil {
+			return err
+		}
+		if len(orphaned) > 0 {
+			return roster.Errorf(roster.KindConflict, roster.CodeLastOwner,
+				"the user is the last owner of %d workspace(s) of this organisation", len(orphaned)).With("workspace_ids", orphaned)
 		}
 		return c.endOrgMember(m)
 	})

@@ -6,35 +6,34 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// ending names the ownerships of one user that a change ends: their direct
-// ownership of a workspace, their ownership of the organisation, or both.
+// ending names the user whose ownership a change ends: of a workspace
+// (their direct owner membership) or of an organisation.
 type ending struct {
 	userID string
-	direct bool
-	org    bool
 }
 
 func errLastOwner(kind, id string) error {
 	return roster.Errorf(roster.KindConflict, roster.CodeLastOwner, "this would leave the %s without an owner", kind).With(kind+"_id", id)
 }
 
-// workspaceKeepsOwner reports whether workspace w still has an active owner
-// once e is applied: a live direct owner, or an owner of its organisation
-// (who owns every workspace of it). Rule 1.
+// workspaceKeepsOwner reports whether workspace w still has an active,
+// direct owner once e's ownership ends (rule 1). Owners derived from the
+// organisation do not count: a workspace's own owners are its members with
+// the owner role, and the last of them stays.
 func (c *change) workspaceKeepsOwner(w roster.Workspace, e ending) (bool, error) {
 	direct, err := c.tx.ListWorkspaceOwners(c.ctx, w.ID)
 	if err != nil {
 		return false, err
 	}
 	for _, m := range direct {
-		if !m.Live(c.now) || (m.UserID == e.userID && e.direct) {
+		if !m.Live(c.now) || m.Source == roster.SourceStaffSupport || m.UserID == e.userID {
 			continue
 		}
 		if ok, err := activeUser(c.ctx, c.tx, m.UserID); err != nil || ok {
 			return ok, err
 		}
 	}
-	return c.orgKeepsOwner(w.OrgID, e)
+	return false, nil
 }
 
 // orgKeepsOwner reports whether an organisation still has an active owner
@@ -45,7 +44,7 @@ func (c *change) orgKeepsOwner(orgID string, e ending) (bool, error) {
 		return false, err
 	}
 	for _, m := range owners {
-		if m.UserID == e.userID && e.org {
+		if m.UserID == e.userID {
 			continue
 		}
 		if ok, err := activeUser(c.ctx, c.tx, m.UserID); err != nil || ok {
@@ -80,7 +79,7 @@ func (c *change) soleOwnerships(userID string) (orgs, workspaces []string, err e
 			return nil, nil, err
 		}
 	}
-	gone := ending{userID: userID, direct: true, org: true}
+	gone := ending{userID: userID}
 	for _, m := range orgMs {
 		if m.Role != roster.OrgOwner {
 			continue
@@ -93,21 +92,29 @@ func (c *change) soleOwnerships(userID string) (orgs, workspaces []string, err e
 			orgs = append(orgs, m.OrgID)
 		}
 	}
-	for _, m := range wsMs {
-		if m.Role != roster.RoleOwner || !m.Live(c.now) {
+	workspaces, err = c.workspacesLosingOwner(wsMs, gone)
+	return orgs, workspaces, err
+}
+
+// workspacesLosingOwner lists the workspaces among ms (one user's
+// memberships) whose last direct owner that user is.
+func (c *change) workspacesLosingOwner(ms []roster.WorkspaceMembership, e ending) ([]string, error) {
+	var ids []string
+	for _, m := range ms {
+		if m.Role != roster.RoleOwner || !m.Live(c.now) || m.Source == roster.SourceStaffSupport {
 			continue
 		}
 		w, err := c.tx.GetWorkspace(c.ctx, m.WorkspaceID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		ok, err := c.workspaceKeepsOwner(w, gone)
+		ok, err := c.workspaceKeepsOwner(w, e)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if !ok {
-			workspaces = append(workspaces, m.WorkspaceID)
+			ids = append(ids, m.WorkspaceID)
 		}
 	}
-	return orgs, workspaces, nil
+	return ids, nil
 }

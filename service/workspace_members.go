@@ -135,7 +135,7 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
 		}
 		if isOwner && r != roster.RoleOwner {
-			if err := c.requireWorkspaceOwner(w, ending{userID: userID, direct: true}); err != nil {
+			if err := c.requireWorkspaceOwner(w, ending{userID: userID}); err != nil {
 				return err
 			}
 		}
@@ -188,7 +188,7 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string
 			return errForbidden
 		}
 		if isOwner {
-			if err := c.requireWorkspaceOwner(w, ending{userID: userID, direct: true}); err != nil {
+			if err := c.requireWorkspaceOwner(w, ending{userID: userID}); err != nil {
 				return err
 			}
 		}

@@ -95,6 +95,9 @@ type WorkspaceView struct {
 // GetWorkspace returns a workspace the caller can see.
 func (s *Service) GetWorkspace(ctx context.Context, id string) (WorkspaceView, error) {
 	w, wa, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	if err == nil && !wa.can(roster.PermWorkspaceRead) {
+		err = errForbidden
+	}
 	return WorkspaceView{Workspace: w, Access: wa.access}, err
 }
 
@@ -289,7 +292,10 @@ func (c *change) allWorkspaceMembers(wsID string) ([]roster.WorkspaceMembership,
 
 // GetSettings returns a workspace's settings.
 func (s *Service) GetSettings(ctx context.Context, id string) (roster.Workspace, error) {
-	w, _, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	w, wa, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	if err == nil && !wa.can(roster.PermWorkspaceRead) {
+		err = errForbidden
+	}
 	return w, err
 }
 

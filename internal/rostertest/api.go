@@ -33,9 +33,9 @@ type Env struct {
 
 // NewEnv starts a replica on a fresh database of backend b, with a first
 // platform admin.
-func NewEnv(t testing.TB, b Backend) *Env {
+func NewEnv(t testing.TB, b Backend, opts ...func(*service.Options)) *Env {
 	t.Helper()
-	env := NewReplica(t, b, NewDSN(t, b), NewClock())
+	env := NewReplica(t, b, NewDSN(t, b), NewClock(), opts...)
 	token, err := env.Service.FirstStart(context.Background(), "admin@example.com")
 	if err != nil || token == "" {
 		t.Fatalf("first start: %q, %v", token, err)
@@ -46,14 +46,18 @@ func NewEnv(t testing.TB, b Backend) *Env {
 }
 
 // NewReplica starts another replica on an existing database.
-func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock) *Env {
+func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...func(*service.Options)) *Env {
 	t.Helper()
 	db := OpenDSN(t, dsn)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	svc := service.New(db, service.Options{Clock: clock.Now, Logger: log})
+	o := service.Options{Clock: clock.Now, Logger: log}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc := service.New(db, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan struct{})
 	go func() {
@@ -83,6 +87,15 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+}
+
+// Want fails the test unless the response has the status.
+func (r *Response) Want(t testing.TB, status int) *Response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
 }
 
 // JSON decodes the body into v.
@@ -229,4 +242,76 @@ func (e *Env) NewUserWithToken(email string) (User, string) {
 	e.T.Helper()
 	u := e.CreateUser(map[string]any{"email": email, "display_name": email})
 	return u, e.IssueToken(u.ID, map[string]any{"name": "test"}).Token
+}
+
+// Org is the part of an organisation response tests look at.
+type Org struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// Workspace is the part of a workspace response tests look at.
+type Workspace struct {
+	ID         string  `json:"id"`
+	OrgID      string  `json:"org_id"`
+	Slug       string  `json:"slug"`
+	Role       *string `json:"role"`
+	Via        *string `json:"via"`
+	Derived    bool    `json:"derived"`
+	ArchivedAt *string `json:"archived_at"`
+}
+
+// Member is the part of a member response tests look at.
+type Member struct {
+	UserID    string  `json:"user_id"`
+	Role      string  `json:"role"`
+	Derived   bool    `json:"derived"`
+	Source    *string `json:"source"`
+	JoinedAt  string  `json:"joined_at"`
+	InvitedBy *string `json:"invited_by"`
+	ExpiresAt *string `json:"expires_at"`
+}
+
+// Decision is a check answer.
+type Decision struct {
+	Allowed   bool    `json:"allowed"`
+	Role      *string `json:"role"`
+	Via       *string `json:"via"`
+	ExpiresAt *string `json:"expires_at"`
+	Reason    string  `json:"reason"`
+}
+
+// CreateOrg has token's user create an organisation (and a first workspace
+// with the same slug).
+func (e *Env) CreateOrg(token, slug string) (Org, Workspace) {
+	e.T.Helper()
+	var out struct {
+		Org
+		Workspace Workspace `json:"workspace"`
+	}
+	e.Expect(http.StatusCreated, Req{Method: "POST", Path: "/v1/orgs", Token: token,
+		Body: map[string]any{"name": slug, "slug": slug, "workspace": map[string]any{"name": slug, "slug": slug}}}).JSON(e.T, &out)
+	return out.Org, out.Workspace
+}
+
+// PutMember sets a workspace role and returns the status.
+func (e *Env) PutMember(token, wsID, userID string, body map[string]any) *Response {
+	e.T.Helper()
+	return e.Do(Req{Method: "PUT", Path: "/v1/workspaces/" + wsID + "/members/" + userID, Token: token, Body: body})
+}
+
+// PutOrgMember sets an organisation role and returns the status.
+func (e *Env) PutOrgMember(token, orgID, userID, role string) *Response {
+	e.T.Helper()
+	return e.Do(Req{Method: "PUT", Path: "/v1/orgs/" + orgID + "/members/" + userID, Token: token, Body: map[string]any{"role": role}})
+}
+
+// Check asks, as the admin, whether user may take action in workspace.
+func (e *Env) Check(userID, action, wsID string) Decision {
+	e.T.Helper()
+	var d Decision
+	e.Expect(http.StatusOK, Req{Method: "POST", Path: "/v1/check", Token: e.AdminToken,
+		Body: map[string]any{"user_id": userID, "action": action, "workspace_id": wsID}}).JSON(e.T, &d)
+	return d
 }
