@@ -27,9 +27,23 @@ func (oa orgAuthority) can(p roster.OrgPermission) bool {
 	return oa.operator || (oa.member != nil && oa.member.Role.Can(p))
 }
 
+// lockFunc takes an organisation's write lock; nil for reads.
+type lockFunc func(ctx context.Context, orgID string) error
+
+// org and workspace load what a write acts on: they take the organisation's
+// lock first and read the caller's authority after it, so a decision is made
+// on the authority as it is now (rule 12), not as it was before waiting.
+func (c *change) org(orgID string) (roster.Org, orgAuthority, error) {
+	return orgFor(c.ctx, c.tx, orgID, c.tx.LockOrg)
+}
+
+func (c *change) workspace(wsID string, allowArchived bool) (roster.Workspace, workspaceAuthority, error) {
+	return workspaceFor(c.ctx, c.tx, wsID, allowArchived, c.now, c.tx.LockOrg)
+}
+
 // orgFor loads an organisation and the caller's authority there. Callers
 // with no membership do not learn that it exists.
-func (s *Service) orgFor(ctx context.Context, r roster.Reader, orgID string) (roster.Org, orgAuthority, error) {
+func orgFor(ctx context.Context, r roster.Reader, orgID string, lock lockFunc) (roster.Org, orgAuthority, error) {
 	if !roster.ValidID(roster.PrefixOrg, orgID) {
 		return roster.Org{}, orgAuthority{}, errOrgNotFound
 	}
@@ -39,6 +53,11 @@ func (s *Service) orgFor(ctx context.Context, r roster.Reader, orgID string) (ro
 	}
 	if err != nil {
 		return org, orgAuthority{}, err
+	}
+	if lock != nil {
+		if err := lock(ctx, orgID); err != nil {
+			return org, orgAuthority{}, err
+		}
 	}
 	a := actor(ctx)
 	if operator(a) {
@@ -68,7 +87,7 @@ func (wa workspaceAuthority) can(p roster.Permission) bool {
 // workspaceFor loads a workspace and the caller's authority there. A caller
 // with neither access nor a membership of its organisation gets 404; an
 // archived workspace is 410 unless archived is allowed.
-func (s *Service) workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchived bool, now time.Time) (roster.Workspace, workspaceAuthority, error) {
+func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchived bool, now time.Time, lock lockFunc) (roster.Workspace, workspaceAuthority, error) {
 	if !roster.ValidID(roster.PrefixWorkspace, wsID) {
 		return roster.Workspace{}, workspaceAuthority{}, errWorkspaceNotFound
 	}
@@ -78,6 +97,11 @@ func (s *Service) workspaceFor(ctx context.Context, r roster.Reader, wsID string
 	}
 	if err != nil {
 		return w, workspaceAuthority{}, err
+	}
+	if lock != nil {
+		if err := lock(ctx, w.OrgID); err != nil {
+			return w, workspaceAuthority{}, err
+		}
 	}
 	var wa workspaceAuthority
 	a := actor(ctx)

@@ -115,7 +115,7 @@ func actorID(a roster.Actor) *string {
 
 // GetOrg returns an organisation the caller belongs to.
 func (s *Service) GetOrg(ctx context.Context, id string) (roster.Org, error) {
-	org, _, err := s.orgFor(ctx, s.store, id)
+	org, _, err := orgFor(ctx, s.store, id, nil)
 	return org, err
 }
 
@@ -137,7 +137,7 @@ func (s *Service) ListOrgs(ctx context.Context, f roster.OrgFilter, p roster.Pag
 func (s *Service) UpdateOrg(ctx context.Context, id string, p OrgPatch) (roster.Org, error) {
 	var org roster.Org
 	err := s.update(ctx, func(c *change) error {
-		before, oa, err := s.orgFor(ctx, c.tx, id)
+		before, oa, err := c.org(id)
 		if err != nil {
 			return err
 		}
@@ -180,15 +180,12 @@ func (s *Service) UpdateOrg(ctx context.Context, id string, p OrgPatch) (roster.
 // them (kept as history). Only its owners may.
 func (s *Service) DeleteOrg(ctx context.Context, id string) error {
 	return s.update(ctx, func(c *change) error {
-		org, oa, err := s.orgFor(ctx, c.tx, id)
+		org, oa, err := c.org(id)
 		if err != nil {
 			return err
 		}
 		if !oa.can(roster.OrgPermDelete) {
 			return errForbidden
-		}
-		if err := c.tx.LockOrg(ctx, id); err != nil {
-			return err
 		}
 		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
 			return err
@@ -202,7 +199,7 @@ func (s *Service) DeleteOrg(ctx context.Context, id string) error {
 
 // ListOrgMembers lists an organisation's directory (owners, admins, members).
 func (s *Service) ListOrgMembers(ctx context.Context, orgID string, p roster.Page) ([]roster.OrgMembership, string, error) {
-	_, oa, err := s.orgFor(ctx, s.store, orgID)
+	_, oa, err := orgFor(ctx, s.store, orgID, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -227,11 +224,8 @@ func (s *Service) PutOrgMember(ctx context.Context, orgID, userID, role string) 
 	var out roster.OrgMembership
 	var created bool
 	err = s.update(ctx, func(c *change) error {
-		_, oa, err := s.orgFor(ctx, c.tx, orgID)
+		_, oa, err := c.org(orgID)
 		if err != nil {
-			return err
-		}
-		if err := c.tx.LockOrg(ctx, orgID); err != nil {
 			return err
 		}
 		if !oa.can(roster.OrgPermMembersManage) {
@@ -268,11 +262,8 @@ func (s *Service) PutOrgMember(ctx context.Context, orgID, userID, role string) 
 // workspaces (rule 7). Members may leave; managers remove others.
 func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) error {
 	return s.update(ctx, func(c *change) error {
-		_, oa, err := s.orgFor(ctx, c.tx, orgID)
+		_, oa, err := c.org(orgID)
 		if err != nil {
-			return err
-		}
-		if err := c.tx.LockOrg(ctx, orgID); err != nil {
 			return err
 		}
 		m, err := c.tx.GetOrgMembership(ctx, orgID, userID)

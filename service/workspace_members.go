@@ -37,7 +37,7 @@ func derivingOrgRoles() []roster.OrgRole {
 // admin of the workspace or by staff.
 func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, includeSupport bool, p roster.Page) ([]Member, string, error) {
 	now := s.now()
-	w, wa, err := s.workspaceFor(ctx, s.store, wsID, false, now)
+	w, wa, err := workspaceFor(ctx, s.store, wsID, false, now, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -106,11 +106,8 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 	var out roster.WorkspaceMembership
 	var created bool
 	err = s.update(ctx, func(c *change) error {
-		w, wa, err := s.workspaceFor(ctx, c.tx, wsID, false, c.now)
+		w, wa, err := c.workspace(wsID, false)
 		if err != nil {
-			return err
-		}
-		if err := c.tx.LockOrg(ctx, w.OrgID); err != nil {
 			return err
 		}
 		if !wa.can(roster.PermMembersManage) {
@@ -161,11 +158,8 @@ func (c *change) requireWorkspaceOwner(w roster.Workspace, e ending) error {
 // Members may leave; admins remove others; owners remove owners.
 func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string) error {
 	return s.update(ctx, func(c *change) error {
-		w, wa, err := s.workspaceFor(ctx, c.tx, wsID, false, c.now)
+		w, wa, err := c.workspace(wsID, false)
 		if err != nil {
-			return err
-		}
-		if err := c.tx.LockOrg(ctx, w.OrgID); err != nil {
 			return err
 		}
 		m, err := c.tx.GetWorkspaceMembership(ctx, wsID, userID)

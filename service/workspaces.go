@@ -39,7 +39,7 @@ const (
 func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.Workspace, error) {
 	var w roster.Workspace
 	err := s.update(ctx, func(c *change) error {
-		org, oa, err := s.orgFor(ctx, c.tx, in.OrgID)
+		org, oa, err := c.org(in.OrgID)
 		if err != nil {
 			return err
 		}
@@ -47,9 +47,6 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.
 			(oa.operator || org.MembersCanCreateWorkspaces || oa.member.Role.Can(roster.OrgPermMembersManage))
 		if !allowed {
 			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you may not create workspaces in this organisation")
-		}
-		if err := c.tx.LockOrg(ctx, org.ID); err != nil {
-			return err
 		}
 		owner := ""
 		if !c.actor.IsService() && !c.actor.IsSystem() {
@@ -94,7 +91,7 @@ type WorkspaceView struct {
 
 // GetWorkspace returns a workspace the caller can see.
 func (s *Service) GetWorkspace(ctx context.Context, id string) (WorkspaceView, error) {
-	w, wa, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	w, wa, err := workspaceFor(ctx, s.store, id, false, s.now(), nil)
 	if err == nil && !wa.can(roster.PermWorkspaceRead) {
 		err = errForbidden
 	}
@@ -172,7 +169,7 @@ func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f rost
 func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePatch) (roster.Workspace, error) {
 	var w roster.Workspace
 	err := s.update(ctx, func(c *change) error {
-		before, wa, err := s.workspaceFor(ctx, c.tx, id, false, c.now)
+		before, wa, err := c.workspace(id, false)
 		if err != nil {
 			return err
 		}
@@ -220,7 +217,7 @@ func (c *change) saveWorkspace(action string, before, after roster.Workspace) er
 func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (roster.Workspace, error) {
 	var w roster.Workspace
 	err := s.update(ctx, func(c *change) error {
-		before, wa, err := s.workspaceFor(ctx, c.tx, id, true, c.now)
+		before, wa, err := c.workspace(id, true)
 		if err != nil {
 			return err
 		}
@@ -244,15 +241,12 @@ func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (ro
 // DeleteWorkspace deletes a workspace and its memberships (owners only).
 func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 	return s.update(ctx, func(c *change) error {
-		w, wa, err := s.workspaceFor(ctx, c.tx, id, true, c.now)
+		w, wa, err := c.workspace(id, true)
 		if err != nil {
 			return err
 		}
 		if !wa.can(roster.PermWorkspaceDelete) {
 			return errForbidden
-		}
-		if err := c.tx.LockOrg(ctx, w.OrgID); err != nil {
-			return err
 		}
 		members, err := c.allWorkspaceMembers(w.ID)
 		if err != nil {
@@ -292,7 +286,7 @@ func (c *change) allWorkspaceMembers(wsID string) ([]roster.WorkspaceMembership,
 
 // GetSettings returns a workspace's settings.
 func (s *Service) GetSettings(ctx context.Context, id string) (roster.Workspace, error) {
-	w, wa, err := s.workspaceFor(ctx, s.store, id, false, s.now())
+	w, wa, err := workspaceFor(ctx, s.store, id, false, s.now(), nil)
 	if err == nil && !wa.can(roster.PermWorkspaceRead) {
 		err = errForbidden
 	}
@@ -303,7 +297,7 @@ func (s *Service) GetSettings(ctx context.Context, id string) (roster.Workspace,
 func (s *Service) UpdateSettings(ctx context.Context, id string, p SettingsPatch) (roster.Workspace, error) {
 	var w roster.Workspace
 	err := s.update(ctx, func(c *change) error {
-		before, wa, err := s.workspaceFor(ctx, c.tx, id, false, c.now)
+		before, wa, err := c.workspace(id, false)
 		if err != nil {
 			return err
 		}

@@ -155,8 +155,21 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Update runs fn in a write transaction.
-func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) (err error) {
+// Update runs fn in a write transaction. On PostgreSQL a transaction chosen
+// as a deadlock victim is run again from the start (fn must not keep state
+// between attempts); SQLite's single writer cannot deadlock.
+func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.update(ctx, fn)
+		var pgErr *pgconn.PgError
+		retryable := errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+		if !retryable || attempt == 3 {
+			return err
+		}
+	}
+}
+
+func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
