@@ -103,6 +103,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			status := strconv.Itoa(sw.status)
 			s.metrics.requests.WithLabelValues(r.Method, ri.route, status).Inc()
 			s.metrics.latency.WithLabelValues(r.Method, ri.route).Observe(elapsed.Seconds())
+			if s.quiet && sw.status < 500 {
+				return
+			}
 			attrs := []any{"method", r.Method, "path", r.URL.Path, "route", ri.route, "status", sw.status,
 				"duration_ms", float64(elapsed.Microseconds()) / 1000}
 			if ri.actor != nil {

@@ -39,6 +39,8 @@ type Options struct {
 	Ready func(context.Context) error
 	// Pools are exported as metrics, by name.
 	Pools map[string]*sql.DB
+	// QuietRequests logs only failed requests (5xx), not every one.
+	QuietRequests bool
 }
 
 // Server is Roster's HTTP API.
@@ -48,6 +50,7 @@ type Server struct {
 	log     *slog.Logger
 	clock   roster.Clock
 	ready   func(context.Context) error
+	quiet   bool
 	mux     *http.ServeMux
 	api     huma.API
 	metrics metrics
@@ -71,7 +74,7 @@ func New(svc *service.Service, store Idempotency, opts Options) *Server {
 	if opts.Ready == nil {
 		opts.Ready = func(context.Context) error { return nil }
 	}
-	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, mux: http.NewServeMux()}
+	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests, mux: http.NewServeMux()}
 	s.metrics = newMetrics(opts.Pools)
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.requireAuth)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/service"
 	"github.com/roster-dev/roster/store"
@@ -43,7 +44,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand(), newLoadtestCommand())
 	return root
 }
 
@@ -69,33 +70,62 @@ func openMigrated(ctx context.Context, dsn string, log *slog.Logger) (*store.DB,
 	return db, nil
 }
 
+// serveConfig is everything `serve` is told.
+type serveConfig struct {
+	dsn, listen, adminEmail string
+	actionsFile             string
+	restrictOrgCreation     bool
+	quiet                   bool // no per-request log lines
+}
+
 func newServeCommand() *cobra.Command {
-	var dsn, listen, adminEmail string
+	var cfg serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), cmd.OutOrStdout(), dsn, listen, adminEmail, nil)
+			return serve(cmd.Context(), cmd.OutOrStdout(), cfg, nil)
 		},
 	}
-	databaseFlag(cmd, &dsn)
-	cmd.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", defaultListen), "address to listen on (env ROSTER_LISTEN)")
-	cmd.Flags().StringVar(&adminEmail, "admin-email", envOr("ROSTER_ADMIN_EMAIL", defaultAdminEmail),
+	databaseFlag(cmd, &cfg.dsn)
+	cmd.Flags().StringVar(&cfg.listen, "listen", envOr("ROSTER_LISTEN", defaultListen), "address to listen on (env ROSTER_LISTEN)")
+	cmd.Flags().StringVar(&cfg.adminEmail, "admin-email", envOr("ROSTER_ADMIN_EMAIL", defaultAdminEmail),
 		"email of the platform admin created on first start (env ROSTER_ADMIN_EMAIL)")
+	cmd.Flags().StringVar(&cfg.actionsFile, "actions", os.Getenv("ROSTER_ACTIONS"),
+		`JSON file of the host application's check actions, e.g. {"actions": {"chat": "member"}} (env ROSTER_ACTIONS)`)
+	cmd.Flags().BoolVar(&cfg.restrictOrgCreation, "restrict-org-creation", false, "only staff and service tokens may create organisations")
+	cmd.Flags().BoolVar(&cfg.quiet, "quiet", false, "do not log every request")
 	return cmd
+}
+
+func loadActions(path string) (map[string]roster.WorkspaceRole, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return service.ParseActions(f)
 }
 
 // serve runs the API until ctx ends, then drains in-flight requests. It
 // reports the address it listens on through listening, when given.
-func serve(ctx context.Context, out io.Writer, dsn, listen, adminEmail string, listening chan<- string) error {
+func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<- string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	db, err := openMigrated(ctx, dsn, log)
+	actions, err := loadActions(cfg.actionsFile)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, cfg.dsn, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	svc := service.New(db, service.Options{Logger: log})
+	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation})
+	adminEmail := cfg.adminEmail
 	token, err := svc.FirstStart(ctx, adminEmail)
 	if err != nil {
 		return fmt.Errorf("first start: %w", err)
@@ -108,7 +138,7 @@ func serve(ctx context.Context, out io.Writer, dsn, listen, adminEmail string, l
 	defer stopListening()
 	go svc.Run(listenCtx)
 
-	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), Ready: func(ctx context.Context) error {
+	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: func(ctx context.Context) error {
 		if err := db.Ping(ctx); err != nil {
 			return fmt.Errorf("database unreachable: %w", err)
 		}
@@ -121,7 +151,7 @@ func serve(ctx context.Context, out io.Writer, dsn, listen, adminEmail string, l
 		}
 		return nil
 	}})
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}

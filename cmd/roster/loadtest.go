@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/httpapi"
+	"github.com/roster-dev/roster/service"
+	"github.com/roster-dev/roster/store"
+)
+
+// loadConfig shapes the generated dataset and the load.
+type loadConfig struct {
+	dsn         string
+	users       int
+	orgs        int
+	workspaces  int // in all, spread evenly over the organisations
+	expiringPct int
+	duration    time.Duration
+	warmup      time.Duration
+	concurrency []int
+	seed        uint64
+}
+
+func newLoadtestCommand() *cobra.Command {
+	cfg := loadConfig{}
+	cmd := &cobra.Command{
+		Use:   "loadtest",
+		Short: "Generate a realistic dataset and measure POST /v1/check over HTTP",
+		Long: "Seeds a fresh database (by default a temporary SQLite file) with users, organisations,\n" +
+			"workspaces and memberships (some expiring), serves Roster on a loopback port, and drives\n" +
+			"POST /v1/check at each concurrency, printing checks/s, p50 and p99.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return loadtest(cmd.Context(), cmd.OutOrStdout(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&cfg.dsn, "database", "", "an EMPTY database to seed (default: a temporary SQLite file)")
+	cmd.Flags().IntVar(&cfg.users, "users", 10_000, "users")
+	cmd.Flags().IntVar(&cfg.orgs, "orgs", 1_000, "organisations")
+	cmd.Flags().IntVar(&cfg.workspaces, "workspaces", 10_000, "workspaces")
+	cmd.Flags().IntVar(&cfg.expiringPct, "expiring", 12, "percent of workspace memberships that expire (half of them already have)")
+	cmd.Flags().DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time per concurrency level")
+	cmd.Flags().DurationVar(&cfg.warmup, "warmup", 2*time.Second, "unmeasured time before each level")
+	cmd.Flags().IntSliceVar(&cfg.concurrency, "concurrency", []int{1, 8}, "concurrency levels")
+	cmd.Flags().Uint64Var(&cfg.seed, "seed", 1, "random seed")
+	return cmd
+}
+
+// dataset is what the load draws checks from.
+type dataset struct {
+	users      []string
+	workspaces []string
+	// memberOf lists, per user index, workspaces the user has a direct membership of.
+	memberOf [][]string
+}
+
+func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
+	if cfg.dsn == "" {
+		dir, err := os.MkdirTemp("", "roster-loadtest-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.dsn = "sqlite:" + filepath.Join(dir, "roster.db")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := openMigrated(ctx, cfg.dsn, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if has, err := db.HasUsers(ctx); err != nil || has {
+		return fmt.Errorf("loadtest needs an empty database (err=%v)", err)
+	}
+
+	start := time.Now()
+	data, memberships, err := seed(ctx, db, cfg)
+	if err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	fmt.Fprintf(out, "dataset: %d users, %d organisations, %d workspaces, %d memberships (%d%% of workspace memberships expire) on %s, seeded in %v\n",
+		len(data.users), cfg.orgs, len(data.workspaces), memberships, cfg.expiringPct, db.Dialect(), time.Since(start).Round(time.Millisecond))
+
+	svc := service.New(db, service.Options{Logger: log})
+	_, token, err := svc.EnsureAdmin(ctx, "loadtest@localhost")
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go svc.Run(runCtx)
+	api := httpapi.New(svc, db, httpapi.Options{Logger: log, QuietRequests: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/v1/check"
+
+	for _, c := range cfg.concurrency {
+		drive(ctx, url, token, data, c, cfg.warmup, cfg.seed) // warm caches and connections
+		res, err := drive(ctx, url, token, data, c, cfg.duration, cfg.seed+uint64(c))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "concurrency %d: %d checks in %v: %.0f checks/s, p50 %v, p99 %v, %d allowed, %d errors\n",
+			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
+			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors)
+	}
+	return nil
+}
+
+// seed writes the dataset straight through the store, in large
+// transactions: it is a fixture, not a sequence of audited changes.
+func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, error) {
+	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed))
+	now := roster.Now(time.Now)
+	d := dataset{memberOf: make([][]string, cfg.users)}
+	for range cfg.users {
+		d.users = append(d.users, roster.NewID(roster.PrefixUser))
+	}
+	orgIDs := make([]string, cfg.orgs)
+	wsOrg := map[string]int{}
+	for i := range orgIDs {
+		orgIDs[i] = roster.NewID(roster.PrefixOrg)
+	}
+	for i := range cfg.workspaces {
+		id := roster.NewID(roster.PrefixWorkspace)
+		d.workspaces = append(d.workspaces, id)
+		wsOrg[id] = i % cfg.orgs
+	}
+	const batch = 5000
+	var ops []func(roster.Tx) error
+	for i, id := range d.users {
+		email := fmt.Sprintf("user%d@load.example", i)
+		ops = append(ops, func(tx roster.Tx) error {
+			return tx.CreateUser(ctx, roster.User{ID: id, Email: &email, DisplayName: email, Status: roster.UserActive,
+				PlatformRole: roster.PlatformNone, CreatedAt: now, UpdatedAt: now})
+		})
+	}
+	for i, id := range orgIDs {
+		ops = append(ops, func(tx roster.Tx) error {
+			return tx.CreateOrg(ctx, roster.Org{ID: id, Name: fmt.Sprintf("Org %d", i), Slug: fmt.Sprintf("org-%d", i),
+				MembersCanCreateWorkspaces: true, CreatedAt: now, UpdatedAt: now})
+		})
+	}
+	for i, id := range d.workspaces {
+		org := orgIDs[wsOrg[id]]
+		ops = append(ops, func(tx roster.Tx) error {
+			return tx.CreateWorkspace(ctx, roster.Workspace{ID: id, OrgID: org, Name: fmt.Sprintf("Workspace %d", i),
+				Slug: fmt.Sprintf("ws-%d", i), CreatedAt: now, UpdatedAt: now})
+		})
+	}
+	// Each user belongs to one organisation (its first user owns it, its
+	// second administers it) and to most of that organisation's workspaces.
+	wsByOrg := make([][]string, cfg.orgs)
+	for _, id := range d.workspaces {
+		wsByOrg[wsOrg[id]] = append(wsByOrg[wsOrg[id]], id)
+	}
+	memberships := 0
+	wsRoles := []roster.WorkspaceRole{roster.RoleAdmin, roster.RoleMember, roster.RoleMember, roster.RoleMember, roster.RoleViewer}
+	for i, userID := range d.users {
+		org := i % cfg.orgs
+		role := roster.OrgMember
+		switch i / cfg.orgs {
+		case 0:
+			role = roster.OrgOwner
+		case 1:
+			role = roster.OrgAdmin
+		}
+		ops = append(ops, func(tx roster.Tx) error {
+			_, err := tx.CreateOrgMembership(ctx, roster.OrgMembership{ID: roster.NewID(roster.PrefixMembership), OrgID: orgIDs[org],
+				UserID: userID, Role: role, JoinedAt: now, UpdatedAt: now})
+			return err
+		})
+		memberships++
+		for _, ws := range wsByOrg[org] {
+			if rng.IntN(10) == 0 {
+				continue
+			}
+			m := roster.WorkspaceMembership{ID: roster.NewID(roster.PrefixMembership), WorkspaceID: ws, OrgID: orgIDs[org], UserID: userID,
+				Role: wsRoles[rng.IntN(len(wsRoles))], Source: roster.SourceDirect, JoinedAt: now, UpdatedAt: now}
+			if rng.IntN(100) < cfg.expiringPct {
+				at := now.Add(time.Duration(rng.IntN(7200)-3600) * time.Second)
+				m.ExpiresAt = &at
+			}
+			d.memberOf[i] = append(d.memberOf[i], ws)
+			ops = append(ops, func(tx roster.Tx) error {
+				_, err := tx.CreateWorkspaceMembership(ctx, m)
+				return err
+			})
+			memberships++
+		}
+	}
+	for chunk := range slices.Chunk(ops, batch) {
+		if err := db.Update(ctx, func(tx roster.Tx) error {
+			for _, op := range chunk {
+				if err := op(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return d, 0, err
+		}
+	}
+	return d, memberships, nil
+}
+
+type loadResult struct {
+	count, allowed, errors int
+	elapsed                time.Duration
+	p50, p99               time.Duration
+}
+
+// drive sends checks from c workers for d and reports what it measured.
+// Three in four checks ask about a workspace the user is a member of.
+func drive(ctx context.Context, url, token string, data dataset, c int, d time.Duration, seed uint64) (loadResult, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
+	actions := []string{"workspace.read", "resources.write", "members.manage", "resources.delete"}
+	deadline := time.Now().Add(d)
+	var mu sync.Mutex
+	var all []time.Duration
+	var res loadResult
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			var lat []time.Duration
+			allowed, errs := 0, 0
+			body := &bytes.Buffer{}
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				u := rng.IntN(len(data.users))
+				ws := data.workspaces[rng.IntN(len(data.workspaces))]
+				if mine := data.memberOf[u]; len(mine) > 0 && rng.IntN(4) != 0 {
+					ws = mine[rng.IntN(len(mine))]
+				}
+				body.Reset()
+				json.NewEncoder(body).Encode(map[string]string{"user_id": data.users[u], "action": actions[rng.IntN(len(actions))], "workspace_id": ws})
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body.Bytes()))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs++
+					continue
+				}
+				var dec struct {
+					Allowed bool `json:"allowed"`
+				}
+				json.NewDecoder(resp.Body).Decode(&dec)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				lat = append(lat, time.Since(t0))
+				if resp.StatusCode != http.StatusOK {
+					errs++
+				} else if dec.Allowed {
+					allowed++
+				}
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			res.allowed += allowed
+			res.errors += errs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.count = len(all)
+	if len(all) == 0 {
+		return res, fmt.Errorf("no check completed")
+	}
+	slices.Sort(all)
+	res.p50 = all[len(all)/2]
+	res.p99 = all[len(all)*99/100]
+	return res, nil
+}

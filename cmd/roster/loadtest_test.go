@@ -1,0 +1,32 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster/internal/rostertest"
+)
+
+// TestLoadtestRuns keeps the load tool working on a small dataset; the
+// figures it prints are not checked here (benchmarks and the tool are where
+// timing lives).
+func TestLoadtestRuns(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		var out bytes.Buffer
+		cfg := loadConfig{dsn: rostertest.NewDSN(t, b), users: 200, orgs: 20, workspaces: 100, expiringPct: 12,
+			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, concurrency: []int{1, 4}, seed: 7}
+		if err := loadtest(context.Background(), &out, cfg); err != nil {
+			t.Fatalf("loadtest: %v\n%s", err, out.String())
+		}
+		for _, c := range []string{"1", "4"} {
+			line := regexp.MustCompile(`concurrency ` + c + `: \d+ checks in \S+: \d+ checks/s, p50 \S+, p99 \S+, (\d+) allowed, 0 errors`)
+			m := line.FindStringSubmatch(out.String())
+			if m == nil || m[1] == "0" {
+				t.Errorf("concurrency %s: no clean result with some allowed checks in:\n%s", c, out.String())
+			}
+		}
+	})
+}
