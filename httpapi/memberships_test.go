@@ -18,7 +18,7 @@ type tenant struct {
 	aliceToken string
 }
 
-func newTenant(t *testing.T, env *rostertest.Env, slug string) tenant {
+func newTenant(t testing.TB, env *rostertest.Env, slug string) tenant {
 	alice, token := env.NewUserWithToken("alice@" + slug + ".example")
 	org, ws := env.CreateOrg(token, slug)
 	return tenant{env: env, org: org, ws: ws, alice: alice, aliceToken: token}
