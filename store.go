@@ -35,7 +35,8 @@ type Store interface {
 	// Update runs fn in a write transaction and commits if fn returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Listen calls fn with every invalidation message committed by any
-	// replica (and with "" when messages may have been lost) until ctx ends.
+	// replica until ctx ends, and with "" whenever it starts listening
+	// (first, and after a reconnection, when messages may have been lost).
 	Listen(ctx context.Context, fn func(message string)) error
 	Ping(ctx context.Context) error
 	Close() error

@@ -125,8 +125,8 @@ func TestUserWorkspacesAndMe(t *testing.T) {
 		var me struct {
 			DefaultWorkspaceID string `json:"default_workspace_id"`
 			Memberships        []struct {
-				OrgID      string                  `json:"org_id"`
-				Role       *string                 `json:"role"`
+				OrgID      string                 `json:"org_id"`
+				Role       *string                `json:"role"`
 				Workspaces []rostertest.Workspace `json:"workspaces"`
 			}
 			CurrentWorkspace *rostertest.Workspace `json:"current_workspace"`

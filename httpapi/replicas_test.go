@@ -44,3 +44,45 @@ func TestInvalidationReachesOtherReplicas(t *testing.T) {
 	a.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + ann.ID, Token: a.AdminToken, Body: map[string]any{"status": "active"}})
 	t.Logf("reactivation reached the other replica after %v", waitForStatus(t, b, annToken, 200))
 }
+
+// TestMembershipChangesReachOtherReplicas: a removal on one replica is seen
+// by the other's warm check index.
+func TestMembershipChangesReachOtherReplicas(t *testing.T) {
+	t.Parallel()
+	a := rostertest.NewEnv(t, rostertest.Postgres)
+	b := rostertest.NewReplica(t, rostertest.Postgres, a.DSN, a.Clock)
+	b.AdminToken = a.AdminToken
+	tn := newTenant(t, a, "acme")
+	bob := a.CreateUser(map[string]any{"email": "bob@example.com"})
+	a.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+	if !b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed { // warm on b
+		t.Fatal("bob cannot write on replica b")
+	}
+	start := time.Now()
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + tn.ws.ID + "/members/" + bob.ID, Token: tn.aliceToken})
+	for b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("replica b still allows after 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("membership removal reached the other replica after %v", time.Since(start))
+
+	// Archiving is seen too.
+	a.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+	for !b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("replica b never saw the re-added member")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start = time.Now()
+	a.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + tn.ws.ID + "/archive", Token: tn.aliceToken})
+	for b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("replica b still allows in an archived workspace after 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("archiving reached the other replica after %v", time.Since(start))
+}

@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"sync"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,8 @@ type Service struct {
 	auth                *authCache
 	actions             map[string]roster.WorkspaceRole
 	restrictOrgCreation bool
+	listening           chan struct{}
+	listeningOnce       sync.Once
 }
 
 // New returns a service on store.
@@ -48,13 +51,22 @@ func New(store roster.Store, opts Options) *Service {
 		opts.AuthCacheSize = 100_000
 	}
 	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize),
-		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation}
+		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, listening: make(chan struct{})}
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	return s.store.Listen(ctx, s.auth.apply)
+	return s.store.Listen(ctx, func(msg string) {
+		s.auth.apply(msg)
+		if msg == "" {
+			s.listeningOnce.Do(func() { close(s.listening) })
+		}
+	})
 }
+
+// Listening is closed once Run hears other replicas' changes. Until then a
+// replica may serve from caches another replica has made stale.
+func (s *Service) Listening() <-chan struct{} { return s.listening }
 
 func (s *Service) now() time.Time { return roster.Now(s.clock) }
 

@@ -26,6 +26,7 @@ func (t *tx) Notify(ctx context.Context, message string) error {
 // forget everything — and reconnects.
 func (db *DB) Listen(ctx context.Context, fn func(message string)) error {
 	if db.dialect != Postgres {
+		fn("") // listening from the start: there is no other replica to hear
 		<-ctx.Done()
 		return nil
 	}

@@ -139,6 +139,11 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	go svc.Run(listenCtx)
 
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: func(ctx context.Context) error {
+		select {
+		case <-svc.Listening():
+		default:
+			return errors.New("not yet listening for other replicas' changes")
+		}
 		if err := db.Ping(ctx); err != nil {
 			return fmt.Errorf("database unreachable: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/service"
@@ -59,12 +60,12 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...func(
 	}
 	svc := service.New(db, o)
 	ctx, cancel := context.WithCancel(context.Background())
-	listening := make(chan struct{})
-	go func() {
-		close(listening)
-		svc.Run(ctx)
-	}()
-	<-listening
+	go svc.Run(ctx)
+	select {
+	case <-svc.Listening():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the replica never started listening for other replicas' changes")
+	}
 	api := httpapi.New(svc, db, httpapi.Options{Clock: clock.Now, Logger: log, Pools: db.Pools()})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
