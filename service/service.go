@@ -5,10 +5,10 @@ package service
 
 import (
 	"context"
-	"sync"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/roster-dev/roster"
