@@ -1,0 +1,127 @@
+package roster_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roster-dev/roster"
+)
+
+func TestRoleOrder(t *testing.T) {
+	order := roster.WorkspaceRoles // highest first
+	for i, hi := range order {
+		for j, lo := range order {
+			if got := hi.AtLeast(lo); got != (i <= j) {
+				t.Errorf("%s.AtLeast(%s) = %v", hi, lo, got)
+			}
+		}
+	}
+	if roster.WorkspaceRole("").AtLeast(roster.RoleViewer) || roster.WorkspaceRole("root").AtLeast(roster.RoleViewer) {
+		t.Error("no role, or an unknown one, is at least viewer")
+	}
+	if roster.RoleViewer.Max(roster.RoleAdmin) != roster.RoleAdmin || roster.WorkspaceRole("").Max(roster.RoleViewer) != roster.RoleViewer {
+		t.Error("Max")
+	}
+	for _, p := range roster.Permissions {
+		if !roster.RoleOwner.Can(p) {
+			t.Errorf("owner lacks %s", p)
+		}
+	}
+	if roster.RoleOwner.Can("made.up") {
+		t.Error("an unknown permission is granted")
+	}
+}
+
+func TestEffectiveAccess(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	later := now.Add(time.Hour)
+	direct := func(role roster.WorkspaceRole, expires *time.Time) *roster.WorkspaceMembership {
+		return &roster.WorkspaceMembership{Role: role, Source: roster.SourceDirect, ExpiresAt: expires}
+	}
+	org := func(role roster.OrgRole) *roster.OrgMembership { return &roster.OrgMembership{Role: role} }
+	for _, c := range []struct {
+		name string
+		d    *roster.WorkspaceMembership
+		o    *roster.OrgMembership
+		at   time.Time
+		role roster.WorkspaceRole
+		via  roster.AccessVia
+	}{
+		{"nothing", nil, nil, now, "", ""},
+		{"direct", direct(roster.RoleMember, nil), nil, now, roster.RoleMember, roster.AccessDirect},
+		{"expiring, before", direct(roster.RoleMember, &later), nil, now, roster.RoleMember, roster.AccessDirect},
+		{"expiring, at expiry", direct(roster.RoleMember, &later), nil, later, "", ""},
+		{"org owner", nil, org(roster.OrgOwner), now, roster.RoleOwner, roster.AccessOrgOwner},
+		{"org admin over direct viewer", direct(roster.RoleViewer, nil), org(roster.OrgAdmin), now, roster.RoleAdmin, roster.AccessOrgAdmin},
+		{"direct owner over org admin", direct(roster.RoleOwner, nil), org(roster.OrgAdmin), now, roster.RoleOwner, roster.AccessDirect},
+		{"org member gives nothing", nil, org(roster.OrgMember), now, "", ""},
+		{"billing gives nothing", nil, org(roster.OrgBilling), now, "", ""},
+		{"support session", &roster.WorkspaceMembership{Role: roster.RoleAdmin, Source: roster.SourceStaffSupport}, nil, now, roster.RoleAdmin, roster.AccessSupport},
+	} {
+		a := roster.EffectiveAccess(c.d, c.o, c.at)
+		if a.Role != c.role || a.Via != c.via {
+			t.Errorf("%s: %+v, want %s via %s", c.name, a, c.role, c.via)
+		}
+	}
+}
+
+func TestTokenShape(t *testing.T) {
+	now := time.Now()
+	seen := map[string]bool{}
+	for _, kind := range roster.TokenKinds {
+		tok, plain := roster.NewToken("usr_x", kind, "n", nil, now)
+		if !strings.HasPrefix(plain, kind.Prefix()) || len(plain)-len(kind.Prefix()) < 43 || tok.Hash != roster.HashToken(plain) {
+			t.Errorf("%s token %q", kind, plain)
+		}
+		if got, ok := roster.TokenKindOf(plain); !ok || got != kind {
+			t.Errorf("kind of %q: %v", plain, got)
+		}
+		if seen[plain] {
+			t.Error("repeated token")
+		}
+		seen[plain] = true
+	}
+	// Display prefixes count characters, never splitting one.
+	if got := roster.DisplayPrefix("héllo wörld", 8); got != "héllo wö" || !utf8.ValidString(got) {
+		t.Errorf("display prefix %q", got)
+	}
+	if got := roster.DisplayPrefix("日本語のトークン文字列", 8); utf8.RuneCountInString(got) != 8 || !utf8.ValidString(got) {
+		t.Errorf("display prefix %q", got)
+	}
+}
+
+func TestIDsAndCursors(t *testing.T) {
+	a, b := roster.NewID(roster.PrefixUser), roster.NewID(roster.PrefixUser)
+	if !roster.ValidID(roster.PrefixUser, a) || roster.ValidID(roster.PrefixToken, a) || !(a < b) {
+		t.Errorf("ids %s %s", a, b)
+	}
+	p, err := roster.ParsePage(0, roster.EncodeCursor(a), roster.PrefixUser)
+	if err != nil || p.After != a || p.Limit != roster.DefaultPageLimit {
+		t.Errorf("page %+v %v", p, err)
+	}
+	for _, bad := range []string{"x", roster.EncodeCursor("usr_short"), roster.EncodeCursor(roster.NewID(roster.PrefixToken))} {
+		if _, err := roster.ParsePage(10, bad, roster.PrefixUser); roster.ErrorCode(err) != roster.CodeInvalidCursor {
+			t.Errorf("cursor %q: %v", bad, err)
+		}
+	}
+}
+
+func TestEnumErrorsListAllowedValues(t *testing.T) {
+	_, err := roster.ParseWorkspaceRole("root")
+	var e *roster.Error
+	if !asError(err, &e) || e.Code != roster.CodeInvalidRole || e.Kind != roster.KindInvalid {
+		t.Fatalf("%v", err)
+	}
+	allowed, _ := e.Details["allowed"].([]string)
+	if len(allowed) != len(roster.WorkspaceRoles) {
+		t.Errorf("allowed values %v", e.Details)
+	}
+}
+
+func asError(err error, target **roster.Error) bool {
+	e, ok := err.(*roster.Error)
+	*target = e
+	return ok
+}
