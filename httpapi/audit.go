@@ -66,16 +66,8 @@ func optionalTime(t time.Time) *time.Time {
 func (s *Server) registerAudit(api huma.API) {
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/v1/audit",
 		Summary: "Read the audit log", Description: "Platform admins. Newest first.", Tags: []string{"Audit"}}),
-		func(ctx context.Context, in *auditInput) (*struct{ Body listBody[AuditEvent] }, error) {
-			p, err := in.page(roster.PrefixAudit)
-			if err != nil {
-				return nil, err
-			}
-			events, next, err := s.svc.ListAudit(ctx, roster.AuditFilter{OrgID: in.OrgID, WorkspaceID: in.WorkspaceID,
+		listOf(roster.PrefixAudit, toAudit, func(ctx context.Context, in *auditInput, p roster.Page) ([]roster.AuditEvent, string, error) {
+			return s.svc.ListAudit(ctx, roster.AuditFilter{OrgID: in.OrgID, WorkspaceID: in.WorkspaceID,
 				ActorID: in.ActorID, Action: in.Action, Since: optionalTime(in.Since), Until: optionalTime(in.Until)}, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[AuditEvent] }{newList(events, next, toAudit)}, nil
-		})
+		}))
 }

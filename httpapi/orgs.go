@@ -102,21 +102,13 @@ func (s *Server) registerOrgs(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-orgs", Method: http.MethodGet, Path: "/v1/orgs",
 		Summary: "List organisations", Description: "The caller's organisations; platform admins and service tokens see all.", Tags: tags}),
-		func(ctx context.Context, in *struct {
+		listOf(roster.PrefixOrg, toOrg, func(ctx context.Context, in *struct {
 			PageParams
 			Slug string `query:"slug"`
 			Q    string `query:"q" doc:"Case-insensitive substring of name or slug"`
-		}) (*struct{ Body listBody[Org] }, error) {
-			p, err := in.page(roster.PrefixOrg)
-			if err != nil {
-				return nil, err
-			}
-			orgs, next, err := s.svc.ListOrgs(ctx, roster.OrgFilter{Slug: in.Slug, Query: in.Q}, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[Org] }{newList(orgs, next, toOrg)}, nil
-		})
+		}, p roster.Page) ([]roster.Org, string, error) {
+			return s.svc.ListOrgs(ctx, roster.OrgFilter{Slug: in.Slug, Query: in.Q}, p)
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "get-org", Method: http.MethodGet, Path: "/v1/orgs/{org}",
 		Summary: "Get an organisation", Tags: tags}),
 		func(ctx context.Context, in *orgPathInput) (*orgOutput, error) {
@@ -158,20 +150,12 @@ func (s *Server) registerOrgs(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-org-members", Method: http.MethodGet, Path: "/v1/orgs/{org}/members",
 		Summary: "List an organisation's members", Description: "The directory: owners, admins and members of the organisation see it.", Tags: tags}),
-		func(ctx context.Context, in *struct {
+		listOf(roster.PrefixUser, toOrgMember, func(ctx context.Context, in *struct {
 			Org string `path:"org"`
 			PageParams
-		}) (*struct{ Body listBody[OrgMember] }, error) {
-			p, err := in.page(roster.PrefixUser)
-			if err != nil {
-				return nil, err
-			}
-			ms, next, err := s.svc.ListOrgMembers(ctx, in.Org, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[OrgMember] }{newList(ms, next, toOrgMember)}, nil
-		})
+		}, p roster.Page) ([]roster.OrgMembership, string, error) {
+			return s.svc.ListOrgMembers(ctx, in.Org, p)
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "put-org-member", Method: http.MethodPut, Path: "/v1/orgs/{org}/members/{user}",
 		Summary:     "Add a member to an organisation or change their role",
 		Description: "201 when the membership was created, 200 otherwise. Their external workspace memberships in the organisation become member.",

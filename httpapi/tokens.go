@@ -89,17 +89,9 @@ func (s *Server) registerTokens(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-my-tokens", Method: http.MethodGet, Path: "/v1/me/tokens",
 		Summary: "List the caller's tokens", Tags: tags}),
-		func(ctx context.Context, in *tokenListInput) (*struct{ Body listBody[Token] }, error) {
-			p, err := in.page(roster.PrefixToken)
-			if err != nil {
-				return nil, err
-			}
-			toks, next, err := s.svc.ListMyTokens(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[Token] }{newList(toks, next, toToken)}, nil
-		})
+		listOf(roster.PrefixToken, toToken, func(ctx context.Context, in *tokenListInput, p roster.Page) ([]roster.Token, string, error) {
+			return s.svc.ListMyTokens(ctx, p)
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-my-token", Method: http.MethodDelete, Path: "/v1/me/tokens/{id}",
 		Summary: "Revoke one of the caller's tokens", DefaultStatus: http.StatusNoContent, Tags: tags}),
 		func(ctx context.Context, in *struct {
@@ -122,17 +114,9 @@ func (s *Server) registerTokens(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-user-tokens", Method: http.MethodGet, Path: "/v1/users/{id}/tokens",
 		Summary: "List a user's tokens", Description: "Platform admins.", Tags: tags}),
-		func(ctx context.Context, in *userTokensInput) (*struct{ Body listBody[Token] }, error) {
-			p, err := in.page(roster.PrefixToken)
-			if err != nil {
-				return nil, err
-			}
-			toks, next, err := s.svc.ListUserTokens(ctx, in.ID, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[Token] }{newList(toks, next, toToken)}, nil
-		})
+		listOf(roster.PrefixToken, toToken, func(ctx context.Context, in *userTokensInput, p roster.Page) ([]roster.Token, string, error) {
+			return s.svc.ListUserTokens(ctx, in.ID, p)
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-user-token", Method: http.MethodDelete, Path: "/v1/users/{id}/tokens/{tid}",
 		Summary: "Revoke a user's token", Description: "Platform admins.", DefaultStatus: http.StatusNoContent, Tags: tags}),
 		func(ctx context.Context, in *struct {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -183,4 +184,27 @@ func documentStatus(api huma.API, method, path string, status int, description s
 	}
 	ok := op.Responses[strconv.Itoa(http.StatusOK)]
 	op.Responses[strconv.Itoa(status)] = &huma.Response{Description: description, Content: ok.Content}
+}
+
+// listOutput is the response of every list operation.
+type listOutput[T any] struct {
+	Body listBody[T]
+}
+
+// listOf builds a list operation's handler: it reads the page parameters
+// (In must embed PageParams), calls list, and converts each item.
+func listOf[In, T, U any](idPrefix string, conv func(T) U, list func(context.Context, *In, roster.Page) ([]T, string, error)) func(context.Context, *In) (*listOutput[U], error) {
+	return func(ctx context.Context, in *In) (*listOutput[U], error) {
+		p, err := any(in).(interface {
+			page(string) (roster.Page, error)
+		}).page(idPrefix)
+		if err != nil {
+			return nil, err
+		}
+		items, next, err := list(ctx, in, p)
+		if err != nil {
+			return nil, err
+		}
+		return &listOutput[U]{newList(items, next, conv)}, nil
+	}
 }

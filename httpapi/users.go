@@ -86,18 +86,10 @@ func (s *Server) registerUsers(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-users", Method: http.MethodGet, Path: "/v1/users",
 		Summary: "List users", Description: "Platform admins and service tokens.", Tags: []string{"Users"}}),
-		func(ctx context.Context, in *listUsersInput) (*struct{ Body listBody[User] }, error) {
-			p, err := in.page(roster.PrefixUser)
-			if err != nil {
-				return nil, err
-			}
-			users, next, err := s.svc.ListUsers(ctx, roster.UserFilter{EmailKey: in.Email, Status: roster.UserStatus(in.Status),
+		listOf(roster.PrefixUser, toUser, func(ctx context.Context, in *listUsersInput, p roster.Page) ([]roster.User, string, error) {
+			return s.svc.ListUsers(ctx, roster.UserFilter{EmailKey: in.Email, Status: roster.UserStatus(in.Status),
 				ExternalID: in.ExternalID, Query: in.Q}, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[User] }{newList(users, next, toUser)}, nil
-		})
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "get-user", Method: http.MethodGet, Path: "/v1/users/{id}",
 		Summary: "Get a user", Description: "Platform admins, service tokens, and the user themself.", Tags: []string{"Users"}}),
 		func(ctx context.Context, in *userIDInput) (*userOutput, error) {

@@ -89,21 +89,13 @@ func (s *Server) registerWorkspaces(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-workspaces", Method: http.MethodGet, Path: "/v1/workspaces",
 		Summary: "List workspaces", Description: "The workspaces the caller can reach, with their effective role; platform admins and service tokens see all.", Tags: tags}),
-		func(ctx context.Context, in *struct {
+		listOf(roster.PrefixWorkspace, toWorkspace, func(ctx context.Context, in *struct {
 			PageParams
 			OrgID           string `query:"org_id"`
 			IncludeArchived bool   `query:"include_archived"`
-		}) (*struct{ Body listBody[Workspace] }, error) {
-			p, err := in.page(roster.PrefixWorkspace)
-			if err != nil {
-				return nil, err
-			}
-			views, next, err := s.svc.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: in.OrgID, IncludeArchived: in.IncludeArchived}, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[Workspace] }{newList(views, next, toWorkspace)}, nil
-		})
+		}, p roster.Page) ([]service.WorkspaceView, string, error) {
+			return s.svc.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: in.OrgID, IncludeArchived: in.IncludeArchived}, p)
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "get-workspace", Method: http.MethodGet, Path: "/v1/workspaces/{ws}",
 		Summary: "Get a workspace", Tags: tags}),
 		func(ctx context.Context, in *wsPathInput) (*wsOutput, error) {
@@ -157,21 +149,13 @@ func (s *Server) registerWorkspaces(api huma.API) {
 	}
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-workspace-members", Method: http.MethodGet, Path: "/v1/workspaces/{ws}/members",
 		Summary: "List a workspace's members", Description: "Direct and derived members by user id. `include=support` (admins and staff) adds staff support sessions.", Tags: tags}),
-		func(ctx context.Context, in *struct {
+		listOf(roster.PrefixUser, toMember, func(ctx context.Context, in *struct {
 			WS string `path:"ws"`
 			PageParams
 			Include string `query:"include" enum:"support" doc:"support: also list staff support sessions"`
-		}) (*struct{ Body listBody[WorkspaceMember] }, error) {
-			p, err := in.page(roster.PrefixUser)
-			if err != nil {
-				return nil, err
-			}
-			ms, next, err := s.svc.ListWorkspaceMembers(ctx, in.WS, in.Include != "", p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[WorkspaceMember] }{newList(ms, next, toMember)}, nil
-		})
+		}, p roster.Page) ([]service.Member, string, error) {
+			return s.svc.ListWorkspaceMembers(ctx, in.WS, in.Include != "", p)
+		}))
 	huma.Register(api, s.secured(huma.Operation{OperationID: "put-workspace-member", Method: http.MethodPut, Path: "/v1/workspaces/{ws}/members/{user}",
 		Summary:     "Add a member to a workspace or change their role",
 		Description: "201 when the membership was created, 200 otherwise. Granting member, admin or owner to someone outside the organisation also makes them an organisation member.",
@@ -246,20 +230,12 @@ func (s *Server) registerWorkspaces(api huma.API) {
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-user-workspaces", Method: http.MethodGet, Path: "/v1/users/{id}/workspaces",
 		Summary: "Every workspace a user can reach", Description: "With their effective role. The user themself, platform admins and service tokens.", Tags: tags}),
-		func(ctx context.Context, in *struct {
+		listOf(roster.PrefixWorkspace, toWorkspace, func(ctx context.Context, in *struct {
 			ID string `path:"id"`
 			PageParams
 			OrgID           string `query:"org_id"`
 			IncludeArchived bool   `query:"include_archived"`
-		}) (*struct{ Body listBody[Workspace] }, error) {
-			p, err := in.page(roster.PrefixWorkspace)
-			if err != nil {
-				return nil, err
-			}
-			views, next, err := s.svc.ListUserWorkspaces(ctx, in.ID, roster.WorkspaceFilter{OrgID: in.OrgID, IncludeArchived: in.IncludeArchived}, p)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body listBody[Workspace] }{newList(views, next, toWorkspace)}, nil
-		})
+		}, p roster.Page) ([]service.WorkspaceView, string, error) {
+			return s.svc.ListUserWorkspaces(ctx, in.ID, roster.WorkspaceFilter{OrgID: in.OrgID, IncludeArchived: in.IncludeArchived}, p)
+		}))
 }

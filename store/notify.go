@@ -7,8 +7,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// notifyChannel carries cache invalidations between replicas.
-const notifyChannel = "roster_invalidate"
+// notifyChannel carries cache invalidations between replicas of one
+// deployment: one channel per schema, so deployments (or test runs) sharing a
+// PostgreSQL database in different schemas do not hear each other.
+func notifyChannel(schema string) string {
+	if schema == "" || schema == "public" {
+		return "roster_invalidate"
+	}
+	return "roster_invalidate_" + schema
+}
 
 // Notify queues message for every replica's Listen; PostgreSQL delivers it
 // when the transaction commits and drops it on rollback. SQLite has one
@@ -17,7 +24,7 @@ func (t *tx) Notify(ctx context.Context, message string) error {
 	if t.db.dialect != Postgres {
 		return nil
 	}
-	_, err := t.exec(ctx, `SELECT pg_notify(?, ?)`, notifyChannel, message)
+	_, err := t.exec(ctx, `SELECT pg_notify(?, ?)`, t.db.channel, message)
 	return err
 }
 
@@ -53,7 +60,7 @@ func (db *DB) listenOnce(ctx context.Context, fn func(string)) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.channel}.Sanitize()); err != nil {
 		return err
 	}
 	// Anything committed while we were not listening is unknown: start clean.

@@ -37,6 +37,7 @@ const (
 type DB struct {
 	dialect Dialect
 	dsn     string // the PostgreSQL URL, for the LISTEN connection
+	channel string // the PostgreSQL notification channel
 	write   *sql.DB
 	read    *sql.DB // the same pool as write on PostgreSQL
 	queries
@@ -82,6 +83,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", dialect, err)
+	}
+	if dialect == Postgres {
+		var schema sql.NullString
+		if err := db.write.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: %w", dialect, err)
+		}
+		db.channel = notifyChannel(schema.String)
 	}
 	return db, nil
 }
