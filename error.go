@@ -64,6 +64,7 @@ const (
 	CodeDerivedMembership     = "derived_membership"
 	CodeWorkspaceArchived     = "workspace_archived"
 	CodeUnknownAction         = "unknown_action"
+	CodeSeatCapReached        = "seat_cap_reached"
 	CodeIdempotencyKeyReused  = "idempotency_key_reused"
 	CodeIdempotencyInProgress = "idempotency_request_in_progress"
 	CodeInvalidIdempotencyKey = "invalid_idempotency_key"

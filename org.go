@@ -34,6 +34,7 @@ type Org struct {
 	Name                       string
 	Slug                       string
 	MembersCanCreateWorkspaces bool
+	Plan                       Plan
 	CreatedAt                  time.Time
 	UpdatedAt                  time.Time
 	DeletedAt                  *time.Time

@@ -125,3 +125,39 @@ func asError(err error, target **roster.Error) bool {
 	*target = e
 	return ok
 }
+
+func TestSeatFor(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	soon, later := now.Add(time.Hour), now.Add(2*time.Hour)
+	plan := roster.DefaultPlan()
+	ws := func(role roster.WorkspaceRole, source roster.MembershipSource, expires *time.Time) roster.WorkspaceMembership {
+		return roster.WorkspaceMembership{Role: role, Source: source, ExpiresAt: expires}
+	}
+	org := &roster.OrgMembership{Role: roster.OrgBilling}
+	for _, c := range []struct {
+		name   string
+		active bool
+		org    *roster.OrgMembership
+		ms     []roster.WorkspaceMembership
+		role   roster.SeatRole
+		until  *time.Time
+	}{
+		{"viewer is free", true, nil, []roster.WorkspaceMembership{ws(roster.RoleViewer, roster.SourceDirect, nil)}, "", nil},
+		{"external pays", true, nil, []roster.WorkspaceMembership{ws(roster.RoleExternal, roster.SourceDirect, nil)}, "external", nil},
+		{"support never", true, nil, []roster.WorkspaceMembership{ws(roster.RoleAdmin, roster.SourceStaffSupport, nil)}, "", nil},
+		{"inactive never", false, org, nil, "", nil},
+		{"org role pays", true, org, nil, "billing", nil},
+		{"highest role", true, org, []roster.WorkspaceMembership{ws(roster.RoleAdmin, roster.SourceDirect, &soon)}, "admin", nil},
+		{"latest expiry", true, nil, []roster.WorkspaceMembership{ws(roster.RoleMember, roster.SourceDirect, &soon), ws(roster.RoleExternal, roster.SourceDirect, &later)}, "member", &later},
+		{"expired", true, nil, []roster.WorkspaceMembership{ws(roster.RoleMember, roster.SourceDirect, &now)}, "", nil},
+	} {
+		role, until := roster.SeatFor(plan, c.active, c.org, c.ms, now)
+		if role != c.role || (until == nil) != (c.until == nil) || (until != nil && !until.Equal(*c.until)) {
+			t.Errorf("%s: %q until %v, want %q until %v", c.name, role, until, c.role, c.until)
+		}
+	}
+	counts := roster.SeatCounts{"owner": 2, "member": 3}
+	if counts.Used(plan) != 5 || counts.Used(roster.Plan{OwnerSeatFree: true}) != 4 {
+		t.Errorf("used: %d, %d", counts.Used(plan), counts.Used(roster.Plan{OwnerSeatFree: true}))
+	}
+}

@@ -9,6 +9,7 @@ import (
 type Reader interface {
 	UserStore
 	OrgStore
+	SeatStore
 	TokenStore
 	AuditStore
 	IdempotencyStore
@@ -20,6 +21,7 @@ type Tx interface {
 	Reader
 	UserWriter
 	OrgWriter
+	SeatWriter
 	TokenWriter
 	AuditWriter
 	// Notify queues an invalidation message that other replicas receive only

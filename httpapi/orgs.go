@@ -16,12 +16,13 @@ type Org struct {
 	Name                       string    `json:"name"`
 	Slug                       string    `json:"slug"`
 	MembersCanCreateWorkspaces bool      `json:"members_can_create_workspaces"`
+	Plan                       Plan      `json:"plan"`
 	CreatedAt                  time.Time `json:"created_at"`
 	UpdatedAt                  time.Time `json:"updated_at"`
 }
 
 func toOrg(o roster.Org) Org {
-	return Org{ID: o.ID, Name: o.Name, Slug: o.Slug, MembersCanCreateWorkspaces: o.MembersCanCreateWorkspaces, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+	return Org{ID: o.ID, Name: o.Name, Slug: o.Slug, MembersCanCreateWorkspaces: o.MembersCanCreateWorkspaces, Plan: toPlan(o.Plan), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 type CreatedOrg struct {

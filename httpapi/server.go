@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	s.registerOrgs(s.api)
 	s.registerWorkspaces(s.api)
 	s.registerCheck(s.api)
+	s.registerSeats(s.api)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

@@ -68,6 +68,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 	default:
 		before := existing
 		existing.Role, existing.ExpiresAt, existing.UpdatedAt = g.role, g.expiresAt, c.now
+		c.markSeat(w.OrgID, g.userID)
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, existing); err != nil {
 			return roster.WorkspaceMembership{}, false, err
 		}
@@ -84,6 +85,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 	if err != nil {
 		return m, false, err
 	}
+	c.markSeat(w.OrgID, g.userID)
 	if !created { // a concurrent writer won: theirs is the membership
 		winner, err := c.tx.GetWorkspaceMembership(c.ctx, w.ID, g.userID)
 		return winner, false, err
@@ -96,6 +98,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 
 // endWorkspaceMember soft-deletes a workspace membership.
 func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
+	c.markSeat(m.OrgID, m.UserID)
 	before := m
 	m.DeletedAt, m.UpdatedAt = &c.now, c.now
 	if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
@@ -111,6 +114,7 @@ func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
 // external workspace memberships there become member (DOMAIN §2). It
 // returns the membership and whether it is new.
 func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invitedBy *string) (roster.OrgMembership, bool, error) {
+	c.markSeat(orgID, userID)
 	existing, err := c.tx.GetOrgMembership(c.ctx, orgID, userID)
 	switch {
 	case err == nil:
@@ -211,6 +215,7 @@ func activeUser(ctx context.Context, r roster.Reader, id string) (bool, error) {
 // endOrgMember soft-deletes an organisation membership and, rule 7, the
 // user's memberships in every workspace of the organisation.
 func (c *change) endOrgMember(m roster.OrgMembership) error {
+	c.markSeat(m.OrgID, m.UserID)
 	before := m
 	m.DeletedAt, m.UpdatedAt = &c.now, c.now
 	if err := c.tx.UpdateOrgMembership(c.ctx, m); err != nil {

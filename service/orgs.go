@@ -73,7 +73,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *roster
 	if err := roster.CheckSlug(in.Slug); err != nil {
 		return roster.Org{}, nil, err
 	}
-	org := roster.Org{ID: roster.NewID(roster.PrefixOrg), Name: in.Name, Slug: in.Slug, MembersCanCreateWorkspaces: true}
+	org := roster.Org{ID: roster.NewID(roster.PrefixOrg), Name: in.Name, Slug: in.Slug, MembersCanCreateWorkspaces: true, Plan: roster.DefaultPlan()}
 	var first *roster.Workspace
 	err := s.update(ctx, func(c *change) error {
 		if _, err := s.getUser(ctx, c.tx, ownerID); err != nil {
@@ -231,6 +231,7 @@ func (s *Service) PutOrgMember(ctx context.Context, orgID, userID, role string) 
 		if !oa.can(roster.OrgPermMembersManage) {
 			return errForbidden
 		}
+		c.requireCapacity(orgID)
 		if _, err := s.getUser(ctx, c.tx, userID); err != nil {
 			return err
 		}

@@ -88,6 +88,8 @@ type change struct {
 	now        time.Time
 	actor      roster.Actor
 	invalidate []string
+	dirtySeats map[seatKey]bool // seats to recount before committing
+	capped     map[string]bool  // organisations where new seats must fit the cap
 }
 
 // update runs fn in one write transaction. Audit events written through the
@@ -98,6 +100,9 @@ func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
 		c := &change{ctx: ctx, tx: tx, now: s.now(), actor: actor(ctx)}
 		if err := fn(c); err != nil {
+			return err
+		}
+		if err := c.settleSeats(); err != nil {
 			return err
 		}
 		done = c

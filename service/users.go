@@ -187,6 +187,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 		if err := keepOneAdmin(ctx, c.tx, before, after); err != nil {
 			return err
 		}
+		if before.Active() != after.Active() {
+			if err := c.markUserSeats(id); err != nil {
+				return err
+			}
+		}
 		if before.Active() && !after.Active() {
 			orgs, wss, err := c.soleOwnerships(id)
 			if err != nil {

@@ -113,6 +113,7 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 		if !wa.can(roster.PermMembersManage) {
 			return errForbidden
 		}
+		c.requireCapacity(w.OrgID)
 		if expiresAt != nil {
 			t := expiresAt.UTC().Truncate(time.Microsecond)
 			if !t.After(c.now) {

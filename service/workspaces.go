@@ -228,6 +228,9 @@ func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (ro
 		if (before.ArchivedAt != nil) == archived {
 			return nil
 		}
+		if err := c.markWorkspaceSeats(w.ID); err != nil {
+			return err
+		}
 		action := ActionWorkspaceRestored
 		w.ArchivedAt = nil
 		if archived {
@@ -256,6 +259,7 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 			return err
 		}
 		for _, m := range members {
+			c.markSeat(m.OrgID, m.UserID)
 			if err := c.invalidateUser(m.UserID); err != nil {
 				return err
 			}
@@ -265,6 +269,15 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 		}
 		return c.auditIn(ActionWorkspaceDeleted, TargetWorkspace, id, &w.OrgID, &w.ID, workspaceAudit(w), nil)
 	})
+}
+
+// markWorkspaceSeats marks the seat of every member of a workspace.
+func (c *change) markWorkspaceSeats(wsID string) error {
+	members, err := c.allWorkspaceMembers(wsID)
+	for _, m := range members {
+		c.markSeat(m.OrgID, m.UserID)
+	}
+	return err
 }
 
 func (c *change) allWorkspaceMembers(wsID string) ([]roster.WorkspaceMembership, error) {

@@ -10,12 +10,34 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-const orgColumns = `id, name, slug, members_can_create_workspaces, created_at, updated_at, deleted_at`
+const orgColumns = `id, name, slug, members_can_create_workspaces, seat_cap, free_roles, owner_seat_free, created_at, updated_at, deleted_at`
 
 func scanOrg(s interface{ Scan(...any) error }) (roster.Org, error) {
 	var o roster.Org
-	err := s.Scan(&o.ID, &o.Name, &o.Slug, &o.MembersCanCreateWorkspaces, timeDest{&o.CreatedAt}, timeDest{&o.UpdatedAt}, nullTimeDest{&o.DeletedAt})
-	return o, scanOne(err)
+	var seatCap sql.NullInt64
+	var freeRoles []byte
+	err := s.Scan(&o.ID, &o.Name, &o.Slug, &o.MembersCanCreateWorkspaces, &seatCap, &freeRoles, &o.Plan.OwnerSeatFree,
+		timeDest{&o.CreatedAt}, timeDest{&o.UpdatedAt}, nullTimeDest{&o.DeletedAt})
+	if err != nil {
+		return o, scanOne(err)
+	}
+	if seatCap.Valid {
+		n := int(seatCap.Int64)
+		o.Plan.SeatCap = &n
+	}
+	return o, json.Unmarshal(freeRoles, &o.Plan.FreeRoles)
+}
+
+func planArgs(p roster.Plan) (seatCap any, freeRoles string, err error) {
+	if p.SeatCap != nil {
+		seatCap = *p.SeatCap
+	}
+	roles := p.FreeRoles
+	if roles == nil {
+		roles = []roster.WorkspaceRole{}
+	}
+	b, err := json.Marshal(roles)
+	return seatCap, string(b), err
 }
 
 func orgSearchText(o roster.Org) string { return strings.ToLower(o.Name + " " + o.Slug) }
@@ -39,22 +61,33 @@ func (q queries) ListOrgs(ctx context.Context, f roster.OrgFilter, p roster.Page
 		where, args = append(where, `o.search_text LIKE ? ESCAPE '\'`), append(args, "%"+likeEscape(strings.ToLower(f.Query))+"%")
 	}
 	args = append(args, p.Limit+1)
-	rows, err := q.query(ctx, `SELECT o.id, o.name, o.slug, o.members_can_create_workspaces, o.created_at, o.updated_at, o.deleted_at
-		FROM orgs o WHERE `+strings.Join(where, " AND ")+` ORDER BY o.id LIMIT ?`, args...)
+	rows, err := q.query(ctx, `SELECT o.id, o.name, o.slug, o.members_can_create_workspaces, o.seat_cap, o.free_roles, o.owner_seat_free,
+		o.created_at, o.updated_at, o.deleted_at FROM orgs o WHERE `+strings.Join(where, " AND ")+` ORDER BY o.id LIMIT ?`, args...)
 	return collect(rows, err, func(r *sql.Rows) (roster.Org, error) { return scanOrg(r) })
 }
 
 func (t *tx) CreateOrg(ctx context.Context, o roster.Org) error {
-	res, err := t.exec(ctx, `INSERT INTO orgs (id, name, slug, search_text, members_can_create_workspaces, created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		o.ID, o.Name, o.Slug, orgSearchText(o), o.MembersCanCreateWorkspaces, ts(o.CreatedAt), ts(o.UpdatedAt), nts(o.DeletedAt))
+	seatCap, freeRoles, err := planArgs(o.Plan)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `INSERT INTO orgs (id, name, slug, search_text, members_can_create_workspaces, seat_cap, free_roles,
+		owner_seat_free, created_at, updated_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		o.ID, o.Name, o.Slug, orgSearchText(o), o.MembersCanCreateWorkspaces, seatCap, freeRoles, o.Plan.OwnerSeatFree,
+		ts(o.CreatedAt), ts(o.UpdatedAt), nts(o.DeletedAt))
 	return oneRowOr(res, err, roster.ErrUniqueViolation)
 }
 
 func (t *tx) UpdateOrg(ctx context.Context, o roster.Org) error {
+	seatCap, freeRoles, err := planArgs(o.Plan)
+	if err != nil {
+		return err
+	}
 	res, err := t.exec(ctx, `UPDATE orgs SET name = ?, slug = ?, search_text = ?, members_can_create_workspaces = ?,
-		updated_at = ?, deleted_at = ? WHERE id = ?`,
-		o.Name, o.Slug, orgSearchText(o), o.MembersCanCreateWorkspaces, ts(o.UpdatedAt), nts(o.DeletedAt), o.ID)
+		seat_cap = ?, free_roles = ?, owner_seat_free = ?, updated_at = ?, deleted_at = ? WHERE id = ?`,
+		o.Name, o.Slug, orgSearchText(o), o.MembersCanCreateWorkspaces, seatCap, freeRoles, o.Plan.OwnerSeatFree,
+		ts(o.UpdatedAt), nts(o.DeletedAt), o.ID)
 	return oneRowOr(res, err, roster.ErrNotFound)
 }
 
@@ -264,6 +297,11 @@ func inserted(res sql.Result, err error) (bool, error) {
 }
 
 func (t *tx) DeleteOrg(ctx context.Context, orgID string, at time.Time) error {
+	for _, stmt := range []string{`DELETE FROM seat_counts WHERE org_id = ?`, `DELETE FROM seat_holders WHERE org_id = ?`} {
+		if _, err := t.exec(ctx, stmt, orgID); err != nil {
+			return err
+		}
+	}
 	for _, stmt := range []string{
 		`UPDATE workspace_memberships SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE org_memberships SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,

@@ -158,7 +158,7 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 	for i, id := range orgIDs {
 		ops = append(ops, func(tx roster.Tx) error {
 			return tx.CreateOrg(ctx, roster.Org{ID: id, Name: fmt.Sprintf("Org %d", i), Slug: fmt.Sprintf("org-%d", i),
-				MembersCanCreateWorkspaces: true, CreatedAt: now, UpdatedAt: now})
+				MembersCanCreateWorkspaces: true, Plan: roster.DefaultPlan(), CreatedAt: now, UpdatedAt: now})
 		})
 	}
 	for i, id := range d.workspaces {

@@ -1,0 +1,279 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/roster-dev/roster"
+)
+
+// Audit action of seat count changes.
+const (
+	ActionSeatsChanged = "seats.changed"
+	ActionPlanUpdated  = "org.plan_updated"
+	TargetSeats        = "seats"
+)
+
+type seatKey struct{ orgID, userID string }
+
+// markSeat notes that a user's seat in an organisation may have changed; the
+// change settles it before committing.
+func (c *change) markSeat(orgID, userID string) {
+	if c.dirtySeats == nil {
+		c.dirtySeats = map[seatKey]bool{}
+	}
+	c.dirtySeats[seatKey{orgID, userID}] = true
+}
+
+// requireCapacity makes the change take new seats in the organisation only
+// within its seat cap (adding a member, accepting an invitation).
+func (c *change) requireCapacity(orgID string) {
+	if c.capped == nil {
+		c.capped = map[string]bool{}
+	}
+	c.capped[orgID] = true
+}
+
+// errSeatCap is 402 with the counts the client needs to explain it.
+func errSeatCap(used, pending, seatCap int) error {
+	return roster.Errorf(roster.KindPaymentRequired, roster.CodeSeatCapReached,
+		"the organisation has no seat left (%d used, %d pending, cap %d)", used, pending, seatCap).
+		With("used", used).With("pending", pending).With("cap", seatCap)
+}
+
+// settleSeats recomputes every marked seat, keeps the counters in step,
+// enforces the cap where the change takes new seats, and audits every change
+// of an organisation's counts with the counts before and after.
+func (c *change) settleSeats() error {
+	byOrg := map[string][]string{}
+	for k := range c.dirtySeats {
+		byOrg[k.orgID] = append(byOrg[k.orgID], k.userID)
+	}
+	orgIDs := make([]string, 0, len(byOrg))
+	for id := range byOrg {
+		orgIDs = append(orgIDs, id)
+	}
+	slices.Sort(orgIDs)
+	for _, orgID := range orgIDs {
+		if err := c.settleOrgSeats(orgID, byOrg[orgID]); err != nil {
+			return err
+		}
+	}
+	c.dirtySeats = nil
+	return nil
+}
+
+func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
+	org, err := c.tx.GetOrg(c.ctx, orgID)
+	if errors.Is(err, roster.ErrNotFound) {
+		return nil // deleted with everything in it
+	}
+	if err != nil {
+		return err
+	}
+	before, err := c.tx.CountSeats(c.ctx, orgID, c.now)
+	if err != nil {
+		return err
+	}
+	newlySeated := 0
+	slices.Sort(userIDs)
+	for _, userID := range userIDs {
+		old, err := c.tx.GetSeat(c.ctx, orgID, userID)
+		if err != nil && !errors.Is(err, roster.ErrNotFound) {
+			return err
+		}
+		seat, err := c.computeSeat(org, userID)
+		if err != nil {
+			return err
+		}
+		if !old.Held(c.now) && seat.Held(c.now) {
+			newlySeated++
+		}
+		if old.Role != seat.Role || !sameTime(old.Until, seat.Until) {
+			if err := c.tx.PutSeat(c.ctx, seat); err != nil {
+				return err
+			}
+		}
+	}
+	after, err := c.tx.CountSeats(c.ctx, orgID, c.now)
+	if err != nil {
+		return err
+	}
+	if cap := org.Plan.SeatCap; c.capped[orgID] && newlySeated > 0 && cap != nil && after.Used(org.Plan) > *cap {
+		return errSeatCap(before.Used(org.Plan), 0, *cap)
+	}
+	if maps.Equal(breakdown(before), breakdown(after)) {
+		return nil
+	}
+	return c.auditIn(ActionSeatsChanged, TargetSeats, orgID, &orgID, nil, seatAudit(org.Plan, before), seatAudit(org.Plan, after))
+}
+
+func seatAudit(p roster.Plan, c roster.SeatCounts) map[string]any {
+	return map[string]any{"used": c.Used(p), "breakdown": breakdown(c)}
+}
+
+func breakdown(c roster.SeatCounts) map[string]int {
+	out := map[string]int{}
+	for _, r := range roster.SeatRoles {
+		if c[r] > 0 {
+			out[string(r)] = c[r]
+		}
+	}
+	return out
+}
+
+// computeSeat applies the seat rule to a user's memberships in an organisation.
+func (c *change) computeSeat(org roster.Org, userID string) (roster.Seat, error) {
+	seat := roster.Seat{OrgID: org.ID, UserID: userID}
+	u, err := c.tx.GetUser(c.ctx, userID)
+	if errors.Is(err, roster.ErrNotFound) {
+		return seat, nil
+	}
+	if err != nil {
+		return seat, err
+	}
+	var orgM *roster.OrgMembership
+	if m, err := c.tx.GetOrgMembership(c.ctx, org.ID, userID); err == nil {
+		orgM = &m
+	} else if !errors.Is(err, roster.ErrNotFound) {
+		return seat, err
+	}
+	all, err := c.tx.ListUserWorkspaceMemberships(c.ctx, userID)
+	if err != nil {
+		return seat, err
+	}
+	var inOrg []roster.WorkspaceMembership
+	for _, m := range all {
+		if m.OrgID != org.ID {
+			continue
+		}
+		w, err := c.tx.GetWorkspace(c.ctx, m.WorkspaceID)
+		if errors.Is(err, roster.ErrNotFound) || (err == nil && w.ArchivedAt != nil) {
+			continue
+		}
+		if err != nil {
+			return seat, err
+		}
+		inOrg = append(inOrg, m)
+	}
+	seat.Role, seat.Until = roster.SeatFor(org.Plan, u.Active(), orgM, inOrg, c.now)
+	return seat, nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// markUserSeats marks a user's seat in every organisation they are part of.
+func (c *change) markUserSeats(userID string) error {
+	orgs, err := c.tx.ListUserOrgMemberships(c.ctx, userID)
+	if err != nil {
+		return err
+	}
+	wss, err := c.tx.ListUserWorkspaceMemberships(c.ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, m := range orgs {
+		c.markSeat(m.OrgID, userID)
+	}
+	for _, m := range wss {
+		c.markSeat(m.OrgID, userID)
+	}
+	return nil
+}
+
+// Seats is GET /v1/orgs/{org}/seats.
+type Seats struct {
+	Used, Pending int
+	Cap           *int
+	FreeRoles     []roster.WorkspaceRole
+	Breakdown     map[string]int
+}
+
+// Available is what is left under the cap (nil when unlimited, never below 0).
+func (s Seats) Available() *int {
+	if s.Cap == nil {
+		return nil
+	}
+	n := max(*s.Cap-s.Used-s.Pending, 0)
+	return &n
+}
+
+// GetSeats reads an organisation's seat counts: owners, admins and billing.
+func (s *Service) GetSeats(ctx context.Context, orgID string) (Seats, error) {
+	org, oa, err := orgFor(ctx, s.store, orgID, nil)
+	if err != nil {
+		return Seats{}, err
+	}
+	if !oa.can(roster.OrgPermBilling) {
+		return Seats{}, errForbidden
+	}
+	counts, err := s.store.CountSeats(ctx, orgID, s.now())
+	if err != nil {
+		return Seats{}, err
+	}
+	return Seats{Used: counts.Used(org.Plan), Cap: org.Plan.SeatCap, FreeRoles: org.Plan.FreeRoles, Breakdown: breakdown(counts)}, nil
+}
+
+// PlanInput is the input of SetPlan.
+type PlanInput struct {
+	SeatCap       *int
+	FreeRoles     []string
+	OwnerSeatFree bool
+}
+
+// SetPlan sets an organisation's plan (platform admins and service tokens)
+// and recounts its seats under it.
+func (s *Service) SetPlan(ctx context.Context, orgID string, in PlanInput) (roster.Org, error) {
+	if !operator(actor(ctx)) {
+		if _, _, err := orgFor(ctx, s.store, orgID, nil); err != nil {
+			return roster.Org{}, err
+		}
+		return roster.Org{}, errForbidden
+	}
+	plan := roster.Plan{SeatCap: in.SeatCap, OwnerSeatFree: in.OwnerSeatFree, FreeRoles: []roster.WorkspaceRole{}}
+	if in.SeatCap != nil && *in.SeatCap < 0 {
+		return roster.Org{}, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "seat_cap must be 0 or more, or null").With("field", "seat_cap")
+	}
+	for _, r := range in.FreeRoles {
+		role, err := roster.ParseWorkspaceRole(r)
+		if err != nil {
+			return roster.Org{}, err
+		}
+		if !slices.Contains(plan.FreeRoles, role) {
+			plan.FreeRoles = append(plan.FreeRoles, role)
+		}
+	}
+	var org roster.Org
+	err := s.update(ctx, func(c *change) error {
+		before, _, err := c.org(orgID)
+		if err != nil {
+			return err
+		}
+		org = before
+		org.Plan, org.UpdatedAt = plan, c.now
+		if err := c.tx.UpdateOrg(ctx, org); err != nil {
+			return err
+		}
+		users, err := c.tx.ListOrgUserIDs(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		for _, id := range users {
+			c.markSeat(orgID, id)
+		}
+		return c.auditIn(ActionPlanUpdated, TargetOrg, orgID, &orgID, nil, planAudit(before.Plan), planAudit(plan))
+	})
+	return org, err
+}
+
+func planAudit(p roster.Plan) map[string]any {
+	return map[string]any{"seat_cap": p.SeatCap, "free_roles": p.FreeRoles, "owner_seat_free": p.OwnerSeatFree}
+}
