@@ -10,6 +10,7 @@ type Reader interface {
 	UserStore
 	OrgStore
 	SeatStore
+	InvitationStore
 	TokenStore
 	AuditStore
 	IdempotencyStore
@@ -22,6 +23,7 @@ type Tx interface {
 	UserWriter
 	OrgWriter
 	SeatWriter
+	InvitationWriter
 	TokenWriter
 	AuditWriter
 	// Notify queues an invalidation message that other replicas receive only

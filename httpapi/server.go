@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	s.registerWorkspaces(s.api)
 	s.registerCheck(s.api)
 	s.registerSeats(s.api)
+	s.registerInvitations(s.api)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

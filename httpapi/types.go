@@ -208,3 +208,15 @@ func listOf[In, T, U any](idPrefix string, conv func(T) U, list func(context.Con
 		return &listOutput[U]{newList(items, next, conv)}, nil
 	}
 }
+
+type invitationStatus string
+
+func (invitationStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(roster.InvitationStatuses)
+}
+
+type requestStatus string
+
+func (requestStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(roster.AccessRequestStatuses)
+}

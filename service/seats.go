@@ -103,7 +103,11 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 		return err
 	}
 	if cap := org.Plan.SeatCap; c.capped[orgID] && newlySeated > 0 && cap != nil && after.Used(org.Plan) > *cap {
-		return errSeatCap(before.Used(org.Plan), 0, *cap)
+		pending, err := c.tx.CountPendingSeats(c.ctx, orgID, paidRoles(org.Plan), c.now)
+		if err != nil {
+			return err
+		}
+		return errSeatCap(before.Used(org.Plan), pending, *cap)
 	}
 	if maps.Equal(breakdown(before), breakdown(after)) {
 		return nil
@@ -215,11 +219,63 @@ func (s *Service) GetSeats(ctx context.Context, orgID string) (Seats, error) {
 	if !oa.can(roster.OrgPermBilling) {
 		return Seats{}, errForbidden
 	}
-	counts, err := s.store.CountSeats(ctx, orgID, s.now())
+	now := s.now()
+	counts, err := s.store.CountSeats(ctx, orgID, now)
 	if err != nil {
 		return Seats{}, err
 	}
-	return Seats{Used: counts.Used(org.Plan), Cap: org.Plan.SeatCap, FreeRoles: org.Plan.FreeRoles, Breakdown: breakdown(counts)}, nil
+	pending, err := s.store.CountPendingSeats(ctx, orgID, paidRoles(org.Plan), now)
+	if err != nil {
+		return Seats{}, err
+	}
+	return Seats{Used: counts.Used(org.Plan), Pending: pending, Cap: org.Plan.SeatCap, FreeRoles: org.Plan.FreeRoles, Breakdown: breakdown(counts)}, nil
+}
+
+// Preview is what inviting some emails to a role would cost.
+type Preview struct {
+	NetNewSeats    int
+	AlreadySeated  []string
+	AlreadyPending []string
+}
+
+// PreviewSeats counts the new paid seats that giving role to emails would
+// take: emails already holding a seat or a pending paid invitation cost
+// nothing, nor does a free role.
+func (s *Service) PreviewSeats(ctx context.Context, orgID string, emails []string, role string) (Preview, error) {
+	r, err := roster.ParseWorkspaceRole(role)
+	if err != nil {
+		return Preview{}, err
+	}
+	var keys []string
+	for _, e := range emails {
+		addr, err := roster.NormalizeEmail(e)
+		if err != nil {
+			return Preview{}, err.(*roster.Error).With("email", e)
+		}
+		if k := roster.EmailKey(addr); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	out := Preview{AlreadySeated: []string{}, AlreadyPending: []string{}}
+	org, oa, err := orgFor(ctx, s.store, orgID, nil)
+	if err != nil {
+		return out, err
+	}
+	if !oa.can(roster.OrgPermBilling) {
+		return out, errForbidden
+	}
+	seated, pending, err := seatStatusOf(ctx, s.store, org, keys, s.now())
+	for _, k := range keys {
+		switch {
+		case slices.Contains(seated, k):
+			out.AlreadySeated = append(out.AlreadySeated, k)
+		case slices.Contains(pending, k):
+			out.AlreadyPending = append(out.AlreadyPending, k)
+		case org.Plan.Paid(r):
+			out.NetNewSeats++
+		}
+	}
+	return out, err
 }
 
 // PlanInput is the input of SetPlan.

@@ -25,6 +25,9 @@ type Options struct {
 	Actions map[string]roster.WorkspaceRole
 	// RestrictOrgCreation lets only staff and service tokens create organisations.
 	RestrictOrgCreation bool
+	// InviteURL is the host application's accept link, with {token} where
+	// the invitation's secret goes.
+	InviteURL string
 }
 
 // Service implements Roster's use cases on top of a store.
@@ -35,6 +38,7 @@ type Service struct {
 	auth                *authCache
 	actions             map[string]roster.WorkspaceRole
 	restrictOrgCreation bool
+	inviteURL           string
 	listening           chan struct{}
 	listeningOnce       sync.Once
 }
@@ -51,7 +55,7 @@ func New(store roster.Store, opts Options) *Service {
 		opts.AuthCacheSize = 100_000
 	}
 	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize),
-		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, listening: make(chan struct{})}
+		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL, listening: make(chan struct{})}
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.

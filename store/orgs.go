@@ -297,30 +297,36 @@ func inserted(res sql.Result, err error) (bool, error) {
 }
 
 func (t *tx) DeleteOrg(ctx context.Context, orgID string, at time.Time) error {
-	for _, stmt := range []string{`DELETE FROM seat_counts WHERE org_id = ?`, `DELETE FROM seat_holders WHERE org_id = ?`} {
-		if _, err := t.exec(ctx, stmt, orgID); err != nil {
-			return err
-		}
-	}
-	for _, stmt := range []string{
+	return t.execAll(ctx, []string{
+		`DELETE FROM seat_counts WHERE org_id = ?`,
+		`DELETE FROM seat_holders WHERE org_id = ?`,
+		`UPDATE invitations SET open = FALSE, revoked_at = ?, updated_at = ? WHERE org_id = ? AND open`,
+		`UPDATE access_requests SET open = FALSE, decided_at = ? WHERE org_id = ? AND open`,
 		`UPDATE workspace_memberships SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE org_memberships SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE workspaces SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE orgs SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
-	} {
-		if _, err := t.exec(ctx, stmt, ts(at), ts(at), orgID); err != nil {
-			return err
-		}
-	}
-	return nil
+	}, orgID, at)
 }
 
 func (t *tx) DeleteWorkspace(ctx context.Context, workspaceID string, at time.Time) error {
-	for _, stmt := range []string{
+	return t.execAll(ctx, []string{
+		`UPDATE invitations SET open = FALSE, revoked_at = ?, updated_at = ? WHERE workspace_id = ? AND open`,
+		`UPDATE access_requests SET open = FALSE, decided_at = ? WHERE workspace_id = ? AND open`,
 		`UPDATE workspace_memberships SET deleted_at = ?, updated_at = ? WHERE workspace_id = ? AND deleted_at IS NULL`,
 		`UPDATE workspaces SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
-	} {
-		if _, err := t.exec(ctx, stmt, ts(at), ts(at), workspaceID); err != nil {
+	}, workspaceID, at)
+}
+
+// execAll runs statements whose placeholders are the time at (as many
+// times as needed) followed by id.
+func (t *tx) execAll(ctx context.Context, stmts []string, id string, at time.Time) error {
+	for _, stmt := range stmts {
+		args := make([]any, 0, 3)
+		for range strings.Count(stmt, "?") - 1 {
+			args = append(args, ts(at))
+		}
+		if _, err := t.exec(ctx, stmt, append(args, id)...); err != nil {
 			return err
 		}
 	}

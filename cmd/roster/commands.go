@@ -74,6 +74,7 @@ func openMigrated(ctx context.Context, dsn string, log *slog.Logger) (*store.DB,
 type serveConfig struct {
 	dsn, listen, adminEmail string
 	actionsFile             string
+	inviteURL               string
 	restrictOrgCreation     bool
 	quiet                   bool // no per-request log lines
 }
@@ -94,6 +95,8 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.actionsFile, "actions", os.Getenv("ROSTER_ACTIONS"),
 		`JSON file of the host application's check actions, e.g. {"actions": {"chat": "member"}} (env ROSTER_ACTIONS)`)
 	cmd.Flags().BoolVar(&cfg.restrictOrgCreation, "restrict-org-creation", false, "only staff and service tokens may create organisations")
+	cmd.Flags().StringVar(&cfg.inviteURL, "invite-url", os.Getenv("ROSTER_INVITE_URL"),
+		"the host application's invitation accept link, with {token} where the secret goes (env ROSTER_INVITE_URL)")
 	cmd.Flags().BoolVar(&cfg.quiet, "quiet", false, "do not log every request")
 	return cmd
 }
@@ -124,7 +127,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	}
 	defer db.Close()
 
-	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation})
+	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation, InviteURL: cfg.inviteURL})
 	adminEmail := cfg.adminEmail
 	token, err := svc.FirstStart(ctx, adminEmail)
 	if err != nil {
