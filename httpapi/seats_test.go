@@ -186,3 +186,39 @@ func TestSeatCapRace(t *testing.T) {
 		}
 	})
 }
+
+// TestSeatCapRaceOnAccept: with one seat left, 8 people accepting their
+// invitations at once end with one membership and seven 402s.
+func TestSeatCapRaceOnAccept(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		tokens, secrets := make([]string, 8), make([]string, 8)
+		for i := range tokens {
+			email := fmt.Sprintf("a%d@example.com", i)
+			var inv invitation
+			tn.invite(t, tn.ws.ID, email, []string{"member", "admin", "external"}[i%3], nil).Want(t, 201).JSON(t, &inv)
+			_, tokens[i] = env.NewUserWithToken(email)
+			secrets[i] = inv.Token
+		}
+		tn.setPlan(t, map[string]any{"seat_cap": 2}) // alice holds one
+		statuses := make([]int, len(tokens))
+		concurrently(len(tokens), func(i int) {
+			statuses[i] = accept(env, tokens[i], map[string]any{"token": secrets[i]}).Status
+		})
+		won := 0
+		for _, s := range statuses {
+			switch s {
+			case 200:
+				won++
+			case 402:
+			default:
+				t.Errorf("status %d", s)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d accepts succeeded with one seat left (%v)", won, statuses)
+		}
+		tn.wantUsed(t, "after the race", 2)
+	})
+}
