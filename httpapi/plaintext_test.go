@@ -30,6 +30,17 @@ func TestNoPlaintextTokenInDatabase(t *testing.T) {
 		first.JSON(t, &minted)
 		replay.JSON(t, &replayed)
 		secrets = append(secrets, minted.Token)
+		// Invitation secrets too, issued and re-issued.
+		_, ws := env.CreateOrg(annToken, "acme")
+		var inv struct {
+			ID    string `json:"id"`
+			Token string `json:"token"`
+		}
+		env.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + ws.ID + "/invitations", Token: annToken,
+			Body: map[string]any{"email": "guest@example.com", "role": "member"}}).JSON(t, &inv)
+		secrets = append(secrets, inv.Token)
+		env.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + ws.ID + "/invitations/" + inv.ID + "/resend", Token: annToken}).JSON(t, &inv)
+		secrets = append(secrets, inv.Token)
 		if replay.Header.Get("Idempotent-Replayed") != "true" || replayed.ID != minted.ID || replayed.Token != "" || strings.Contains(string(replay.Body), `"token"`) {
 			t.Errorf("replay of a token creation: %s", replay.Body)
 		}
