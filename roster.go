@@ -18,3 +18,11 @@ func Now(c Clock) time.Time {
 	}
 	return c().UTC().Truncate(time.Microsecond)
 }
+
+// SameTime reports whether two optional times are both absent or equal.
+func SameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}

@@ -135,25 +135,27 @@ func TestSeatFor(t *testing.T) {
 	}
 	org := &roster.OrgMembership{Role: roster.OrgBilling}
 	for _, c := range []struct {
-		name   string
-		active bool
-		org    *roster.OrgMembership
-		ms     []roster.WorkspaceMembership
-		role   roster.SeatRole
-		until  *time.Time
+		name    string
+		active  bool
+		org     *roster.OrgMembership
+		ms      []roster.WorkspaceMembership
+		role    roster.SeatRole
+		until   *time.Time
+		recheck *time.Time
 	}{
-		{"viewer is free", true, nil, []roster.WorkspaceMembership{ws(roster.RoleViewer, roster.SourceDirect, nil)}, "", nil},
-		{"external pays", true, nil, []roster.WorkspaceMembership{ws(roster.RoleExternal, roster.SourceDirect, nil)}, "external", nil},
-		{"support never", true, nil, []roster.WorkspaceMembership{ws(roster.RoleAdmin, roster.SourceStaffSupport, nil)}, "", nil},
-		{"inactive never", false, org, nil, "", nil},
-		{"org role pays", true, org, nil, "billing", nil},
-		{"highest role", true, org, []roster.WorkspaceMembership{ws(roster.RoleAdmin, roster.SourceDirect, &soon)}, "admin", nil},
-		{"latest expiry", true, nil, []roster.WorkspaceMembership{ws(roster.RoleMember, roster.SourceDirect, &soon), ws(roster.RoleExternal, roster.SourceDirect, &later)}, "member", &later},
-		{"expired", true, nil, []roster.WorkspaceMembership{ws(roster.RoleMember, roster.SourceDirect, &now)}, "", nil},
+		{"viewer is free", true, nil, []roster.WorkspaceMembership{ws(roster.RoleViewer, roster.SourceDirect, nil)}, "", nil, nil},
+		{"external pays", true, nil, []roster.WorkspaceMembership{ws(roster.RoleExternal, roster.SourceDirect, nil)}, "external", nil, nil},
+		{"support never", true, nil, []roster.WorkspaceMembership{ws(roster.RoleAdmin, roster.SourceStaffSupport, nil)}, "", nil, nil},
+		{"inactive never", false, org, nil, "", nil, nil},
+		{"org role pays", true, org, nil, "billing", nil, nil},
+		// The admin role ends before the seat: recheck then.
+		{"highest role", true, org, []roster.WorkspaceMembership{ws(roster.RoleAdmin, roster.SourceDirect, &soon)}, "admin", nil, &soon},
+		{"latest expiry", true, nil, []roster.WorkspaceMembership{ws(roster.RoleMember, roster.SourceDirect, &soon), ws(roster.RoleExternal, roster.SourceDirect, &later)}, "member", &later, &soon},
+		{"expired", true, nil, []roster.WorkspaceMembership{ws(roster.RoleMember, roster.SourceDirect, &now)}, "", nil, nil},
 	} {
-		role, until := roster.SeatFor(plan, c.active, c.org, c.ms, now)
-		if role != c.role || (until == nil) != (c.until == nil) || (until != nil && !until.Equal(*c.until)) {
-			t.Errorf("%s: %q until %v, want %q until %v", c.name, role, until, c.role, c.until)
+		seat := roster.SeatFor(plan, c.active, c.org, c.ms, now)
+		if seat.Role != c.role || !roster.SameTime(seat.Until, c.until) || !roster.SameTime(seat.Recheck, c.recheck) {
+			t.Errorf("%s: %q until %v recheck %v, want %q until %v recheck %v", c.name, seat.Role, seat.Until, seat.Recheck, c.role, c.until, c.recheck)
 		}
 	}
 	counts := roster.SeatCounts{"owner": 2, "member": 3}

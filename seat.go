@@ -44,6 +44,10 @@ type Seat struct {
 	UserID string
 	Role   SeatRole
 	Until  *time.Time // when the last membership giving the seat expires; nil: it does not
+	// Recheck is when the first membership behind the seat expires: from
+	// then on the seat may be accounted to a lower role or end, so it is
+	// recomputed. nil: no membership behind it expires.
+	Recheck *time.Time
 }
 
 // Held reports whether the seat counts at now.
@@ -56,23 +60,26 @@ func (s Seat) Held(now time.Time) bool {
 // organisation role is paid) or a live workspace membership with a paid role
 // in a workspace that is not archived. Support sessions and derived roles
 // never hold seats. ms are the user's memberships in the organisation's
-// workspaces that are not archived.
-func SeatFor(p Plan, active bool, org *OrgMembership, ms []WorkspaceMembership, now time.Time) (SeatRole, *time.Time) {
+// workspaces that are not archived. The seat returned carries no ids.
+func SeatFor(p Plan, active bool, org *OrgMembership, ms []WorkspaceMembership, now time.Time) Seat {
+	var seat Seat
 	if !active {
-		return "", nil
+		return seat
 	}
-	var role SeatRole
-	var until *time.Time
 	forever := false
 	consider := func(r SeatRole, expires *time.Time) {
-		if seatRank(r) > seatRank(role) {
-			role = r
+		if seatRank(r) > seatRank(seat.Role) {
+			seat.Role = r
 		}
-		switch {
-		case expires == nil:
+		if expires == nil {
 			forever = true
-		case until == nil || expires.After(*until):
-			until = expires
+			return
+		}
+		if seat.Until == nil || expires.After(*seat.Until) {
+			seat.Until = expires
+		}
+		if seat.Recheck == nil || expires.Before(*seat.Recheck) {
+			seat.Recheck = expires
 		}
 	}
 	if org != nil && org.DeletedAt == nil {
@@ -85,9 +92,9 @@ func SeatFor(p Plan, active bool, org *OrgMembership, ms []WorkspaceMembership, 
 		consider(SeatRole(m.Role), m.ExpiresAt)
 	}
 	if forever {
-		until = nil
+		seat.Until = nil
 	}
-	return role, until
+	return seat
 }
 
 // SeatCounts are an organisation's seat holders by seat role.
@@ -111,9 +118,14 @@ type SeatStore interface {
 	// CountSeats counts the seats held at now by seat role, without scanning
 	// the organisation's members.
 	CountSeats(ctx context.Context, orgID string, now time.Time) (SeatCounts, error)
+	// CountSeatsAndPending is CountSeats and CountPendingSeats in one read.
+	CountSeatsAndPending(ctx context.Context, orgID string, paidRoles []WorkspaceRole, now time.Time) (SeatCounts, int, error)
 	// ListOrgUserIDs lists every user with a live membership in the
 	// organisation or one of its workspaces, or a seat there.
 	ListOrgUserIDs(ctx context.Context, orgID string) ([]string, error)
+	// ListSeatsDue lists up to limit seats whose recheck time is not after
+	// now, earliest first.
+	ListSeatsDue(ctx context.Context, now time.Time, limit int) ([]Seat, error)
 }
 
 // SeatWriter records seats; counters follow inside the same transaction.

@@ -181,7 +181,7 @@ func TestInvitationSeats(t *testing.T) {
 		tn.setPlan(t, map[string]any{"seat_cap": 3})
 		var bInv, cInv invitation
 		tn.invite(t, tn.ws.ID, "b@example.com", "member", nil).Want(t, 201).JSON(t, &bInv)
-		tn.invite(t, second, "b@example.com", "admin", nil).Want(t, 201) // the same email elsewhere: one pending seat
+		tn.invite(t, second, "b@example.com", "admin", nil).Want(t, 201)    // the same email elsewhere: one pending seat
 		tn.invite(t, tn.ws.ID, "v@example.com", "viewer", nil).Want(t, 201) // free
 		if s := tn.seats(t); s.Used != 1 || s.Pending != 1 || *s.Available != 1 {
 			t.Errorf("after inviting b: %+v", s)

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -118,6 +119,50 @@ func TestSeatCounting(t *testing.T) {
 		env.Expect(403, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + tn.org.ID + "/plan", Token: tn.aliceToken, Body: map[string]any{"seat_cap": 100}})
 		env.Expect(400, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + tn.org.ID + "/plan", Token: env.AdminToken, Body: map[string]any{"seat_cap": -1}})
 		env.Expect(400, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + tn.org.ID + "/plan", Token: env.AdminToken, Body: map[string]any{"seat_cap": 1, "free_roles": []string{"guru"}}})
+	})
+}
+
+// TestSeatRecheck: when a membership behind a seat expires, the used count
+// is right at once, and recomputing the seat accounts it to the role its
+// holder still has without counting anything twice.
+func TestSeatRecheck(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		recheck := func(want int) {
+			t.Helper()
+			if n, err := env.Service.RecheckSeats(context.Background()); err != nil || n != want {
+				t.Fatalf("recheck: %d seats, %v; want %d", n, err, want)
+			}
+		}
+		soon := env.Clock.Now().Add(time.Hour).Format(time.RFC3339)
+		later := env.Clock.Now().Add(2 * time.Hour).Format(time.RFC3339)
+		hank := env.CreateUser(map[string]any{"email": "hank@example.com"}).ID
+		env.PutOrgMember(tn.aliceToken, tn.org.ID, hank, "member").Want(t, 201)
+		env.PutMember(tn.aliceToken, tn.ws.ID, hank, map[string]any{"role": "admin", "expires_at": soon}).Want(t, 201)
+		ivy := env.CreateUser(map[string]any{"email": "ivy@example.com"}).ID
+		env.PutMember(tn.aliceToken, tn.ws.ID, ivy, map[string]any{"role": "external", "expires_at": soon}).Want(t, 201)
+		jo := env.CreateUser(map[string]any{"email": "jo@example.com"}).ID
+		env.PutMember(tn.aliceToken, tn.ws.ID, jo, map[string]any{"role": "external", "expires_at": later}).Want(t, 201)
+		if s := tn.seats(t); s.Used != 4 || s.Breakdown["admin"] != 1 || s.Breakdown["external"] != 2 {
+			t.Fatalf("before any expiry: %+v", s)
+		}
+		recheck(0)
+
+		env.Clock.Advance(time.Hour)
+		tn.wantUsed(t, "ivy's seat expired, not yet recomputed", 3)
+		recheck(2) // hank and ivy
+		if s := tn.seats(t); s.Used != 3 || s.Breakdown["admin"] != 0 || s.Breakdown["member"] != 1 || s.Breakdown["external"] != 1 {
+			t.Errorf("after recomputing: %+v", s)
+		}
+		recheck(0)
+
+		env.PutMember(tn.aliceToken, tn.ws.ID, ivy, map[string]any{"role": "external", "expires_at": later}).Want(t, 201) // a new membership: the old one ended
+		tn.wantUsed(t, "ivy renewed", 4)
+		env.Clock.Advance(time.Hour)
+		tn.wantUsed(t, "ivy and jo expired", 2)
+		recheck(2)
+		tn.wantUsed(t, "ivy and jo recomputed", 2)
 	})
 }
 

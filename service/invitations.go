@@ -185,11 +185,7 @@ func (c *change) checkInviteCapacity(orgID, email string, role roster.WorkspaceR
 	if err != nil {
 		return err
 	}
-	counts, err := c.tx.CountSeats(c.ctx, orgID, c.now)
-	if err != nil {
-		return err
-	}
-	pendingN, err := c.tx.CountPendingSeats(c.ctx, orgID, paidRoles(org.Plan), c.now)
+	counts, pendingN, err := c.tx.CountSeatsAndPending(c.ctx, orgID, paidRoles(org.Plan), c.now)
 	if err != nil {
 		return err
 	}

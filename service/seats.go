@@ -92,7 +92,7 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 		if !old.Held(c.now) && seat.Held(c.now) {
 			newlySeated++
 		}
-		if old.Role != seat.Role || !sameTime(old.Until, seat.Until) {
+		if old.Role != seat.Role || !roster.SameTime(old.Until, seat.Until) || !roster.SameTime(old.Recheck, seat.Recheck) {
 			if err := c.tx.PutSeat(c.ctx, seat); err != nil {
 				return err
 			}
@@ -131,23 +131,23 @@ func breakdown(c roster.SeatCounts) map[string]int {
 
 // computeSeat applies the seat rule to a user's memberships in an organisation.
 func (c *change) computeSeat(org roster.Org, userID string) (roster.Seat, error) {
-	seat := roster.Seat{OrgID: org.ID, UserID: userID}
+	none := roster.Seat{OrgID: org.ID, UserID: userID}
 	u, err := c.tx.GetUser(c.ctx, userID)
 	if errors.Is(err, roster.ErrNotFound) {
-		return seat, nil
+		return none, nil
 	}
 	if err != nil {
-		return seat, err
+		return none, err
 	}
 	var orgM *roster.OrgMembership
 	if m, err := c.tx.GetOrgMembership(c.ctx, org.ID, userID); err == nil {
 		orgM = &m
 	} else if !errors.Is(err, roster.ErrNotFound) {
-		return seat, err
+		return none, err
 	}
 	all, err := c.tx.ListUserWorkspaceMemberships(c.ctx, userID)
 	if err != nil {
-		return seat, err
+		return none, err
 	}
 	var inOrg []roster.WorkspaceMembership
 	for _, m := range all {
@@ -159,19 +159,13 @@ func (c *change) computeSeat(org roster.Org, userID string) (roster.Seat, error)
 			continue
 		}
 		if err != nil {
-			return seat, err
+			return none, err
 		}
 		inOrg = append(inOrg, m)
 	}
-	seat.Role, seat.Until = roster.SeatFor(org.Plan, u.Active(), orgM, inOrg, c.now)
+	seat := roster.SeatFor(org.Plan, u.Active(), orgM, inOrg, c.now)
+	seat.OrgID, seat.UserID = org.ID, userID
 	return seat, nil
-}
-
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Equal(*b)
 }
 
 // markUserSeats marks a user's seat in every organisation they are part of.
@@ -220,11 +214,7 @@ func (s *Service) GetSeats(ctx context.Context, orgID string) (Seats, error) {
 		return Seats{}, errForbidden
 	}
 	now := s.now()
-	counts, err := s.store.CountSeats(ctx, orgID, now)
-	if err != nil {
-		return Seats{}, err
-	}
-	pending, err := s.store.CountPendingSeats(ctx, orgID, paidRoles(org.Plan), now)
+	counts, pending, err := s.store.CountSeatsAndPending(ctx, orgID, paidRoles(org.Plan), now)
 	if err != nil {
 		return Seats{}, err
 	}
@@ -332,4 +322,64 @@ func (s *Service) SetPlan(ctx context.Context, orgID string, in PlanInput) (rost
 
 func planAudit(p roster.Plan) map[string]any {
 	return map[string]any{"seat_cap": p.SeatCap, "free_roles": p.FreeRoles, "owner_seat_free": p.OwnerSeatFree}
+}
+
+// RecheckBatch is how many due seats RecheckSeats recomputes at most.
+const RecheckBatch = 500
+
+// RecheckSeats recomputes up to RecheckBatch seats whose memberships have
+// started to expire. Seat counts are exact without it (an expired seat is
+// never counted), but it keeps the expired rows that reading counts must
+// subtract few, and accounts each seat to the role its holder still has.
+// It returns how many seats it recomputed; RecheckBatch means more may be due.
+func (s *Service) RecheckSeats(ctx context.Context) (int, error) {
+	due, err := s.store.ListSeatsDue(ctx, s.now(), RecheckBatch)
+	if err != nil {
+		return 0, err
+	}
+	byOrg := map[string][]string{}
+	for _, seat := range due {
+		byOrg[seat.OrgID] = append(byOrg[seat.OrgID], seat.UserID)
+	}
+	for _, orgID := range slices.Sorted(maps.Keys(byOrg)) {
+		err := s.update(ctx, func(c *change) error {
+			if err := c.tx.LockOrg(c.ctx, orgID); err != nil {
+				return err
+			}
+			for _, userID := range byOrg[orgID] {
+				c.markSeat(orgID, userID)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}
+
+// KeepSeats runs RecheckSeats every interval until ctx ends, draining a
+// backlog batch by batch. Every replica may run it: recomputing a seat twice
+// changes nothing the second time.
+func (s *Service) KeepSeats(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		// A bounded number of batches per tick, so that a store that keeps
+		// reporting the same due seats cannot spin.
+		for range 20 {
+			n, err := s.RecheckSeats(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("recomputing expiring seats", "err", err)
+			}
+			if err != nil || n < RecheckBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

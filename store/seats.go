@@ -11,38 +11,62 @@ import (
 
 func (q queries) GetSeat(ctx context.Context, orgID, userID string) (roster.Seat, error) {
 	s := roster.Seat{OrgID: orgID, UserID: userID}
-	err := q.queryRow(ctx, `SELECT role, until FROM seat_holders WHERE org_id = ? AND user_id = ?`, orgID, userID).
-		Scan(&s.Role, nullTimeDest{&s.Until})
+	err := q.queryRow(ctx, `SELECT role, until, recheck_at FROM seat_holders WHERE org_id = ? AND user_id = ?`, orgID, userID).
+		Scan(&s.Role, nullTimeDest{&s.Until}, nullTimeDest{&s.Recheck})
 	return s, scanOne(err)
 }
 
-// CountSeats reads the counters of seats without expiry and counts the
-// expiring seats still held; only expiring seats are read row by row.
+func (q queries) ListSeatsDue(ctx context.Context, now time.Time, limit int) ([]roster.Seat, error) {
+	rows, err := q.query(ctx, `SELECT org_id, user_id, role, until, recheck_at FROM seat_holders
+		WHERE recheck_at IS NOT NULL AND recheck_at <= ? ORDER BY recheck_at LIMIT ?`, ts(now), limit)
+	return collect(rows, err, func(r *sql.Rows) (roster.Seat, error) {
+		var s roster.Seat
+		return s, r.Scan(&s.OrgID, &s.UserID, &s.Role, nullTimeDest{&s.Until}, nullTimeDest{&s.Recheck})
+	})
+}
+
+// countSeatsSQL reads the per-role counters of every seat row and takes
+// away the rows whose seat has expired but which are not yet recomputed:
+// only those are read row by row, and recomputing keeps them few.
+const countSeatsSQL = `SELECT role, n FROM seat_counts WHERE org_id = ? AND n <> 0
+	UNION ALL SELECT role, -COUNT(*) FROM seat_holders WHERE org_id = ? AND until IS NOT NULL AND until <= ? GROUP BY role`
+
+// pendingRole marks the row of pending seats in CountSeatsAndPending.
+const pendingRole = ""
+
 func (q queries) CountSeats(ctx context.Context, orgID string, now time.Time) (roster.SeatCounts, error) {
-	counts := roster.SeatCounts{}
-	add := func(rows *sql.Rows, err error) error {
-		if err != nil {
-			return err
+	counts, _, err := q.countSeats(ctx, countSeatsSQL, orgID, orgID, ts(now))
+	return counts, err
+}
+
+func (q queries) CountSeatsAndPending(ctx context.Context, orgID string, paidRoles []roster.WorkspaceRole, now time.Time) (roster.SeatCounts, int, error) {
+	from, args := pendingSeatsFrom(orgID, paidRoles, now)
+	return q.countSeats(ctx, countSeatsSQL+` UNION ALL SELECT '`+pendingRole+`', COUNT(DISTINCT i.email_key) `+from,
+		append([]any{orgID, orgID, ts(now)}, args...)...)
+}
+
+// countSeats sums (role, n) rows into seat counts; the pending role's row,
+// if any, is the pending count.
+func (q queries) countSeats(ctx context.Context, query string, args ...any) (roster.SeatCounts, int, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	counts, pending := roster.SeatCounts{}, 0
+	for rows.Next() {
+		var role roster.SeatRole
+		var n int
+		if err := rows.Scan(&role, &n); err != nil {
+			return nil, 0, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var role roster.SeatRole
-			var n int
-			if err := rows.Scan(&role, &n); err != nil {
-				return err
-			}
+		if role == pendingRole {
+			pending = n
+		} else {
 			counts[role] += n
 		}
-		return rows.Err()
 	}
-	if err := add(q.query(ctx, `SELECT role, n FROM seat_counts WHERE org_id = ? AND n <> 0`, orgID)); err != nil {
-		return nil, err
-	}
-	if err := add(q.query(ctx, `SELECT role, COUNT(*) FROM seat_holders WHERE org_id = ? AND until IS NOT NULL AND until > ?
-		GROUP BY role`, orgID, ts(now))); err != nil {
-		return nil, err
-	}
-	return counts, nil
+	return counts, pending, rows.Err()
 }
 
 func (q queries) ListOrgUserIDs(ctx context.Context, orgID string) ([]string, error) {
@@ -55,15 +79,15 @@ func (q queries) ListOrgUserIDs(ctx context.Context, orgID string) ([]string, er
 	})
 }
 
-// PutSeat replaces a user's seat and moves the counters of seats without
-// expiry by the difference.
+// PutSeat replaces a user's seat and moves the per-role counters by the
+// difference.
 func (t *tx) PutSeat(ctx context.Context, s roster.Seat) error {
 	old, err := t.GetSeat(ctx, s.OrgID, s.UserID)
 	if err != nil && !errors.Is(err, roster.ErrNotFound) {
 		return err
 	}
 	had := err == nil
-	if had && old.Until == nil {
+	if had {
 		if err := t.addSeatCount(ctx, s.OrgID, old.Role, -1); err != nil {
 			return err
 		}
@@ -74,13 +98,13 @@ func (t *tx) PutSeat(ctx context.Context, s roster.Seat) error {
 	case s.Role == "":
 		return nil
 	case had:
-		_, err = t.exec(ctx, `UPDATE seat_holders SET role = ?, until = ? WHERE org_id = ? AND user_id = ?`,
-			string(s.Role), nts(s.Until), s.OrgID, s.UserID)
+		_, err = t.exec(ctx, `UPDATE seat_holders SET role = ?, until = ?, recheck_at = ? WHERE org_id = ? AND user_id = ?`,
+			string(s.Role), nts(s.Until), nts(s.Recheck), s.OrgID, s.UserID)
 	default:
-		_, err = t.exec(ctx, `INSERT INTO seat_holders (org_id, user_id, role, until) VALUES (?, ?, ?, ?)`,
-			s.OrgID, s.UserID, string(s.Role), nts(s.Until))
+		_, err = t.exec(ctx, `INSERT INTO seat_holders (org_id, user_id, role, until, recheck_at) VALUES (?, ?, ?, ?, ?)`,
+			s.OrgID, s.UserID, string(s.Role), nts(s.Until), nts(s.Recheck))
 	}
-	if err != nil || s.Role == "" || s.Until != nil {
+	if err != nil || s.Role == "" {
 		return err
 	}
 	return t.addSeatCount(ctx, s.OrgID, s.Role, 1)

@@ -28,6 +28,9 @@ const (
 	defaultListen     = "127.0.0.1:8080"
 	defaultAdminEmail = "admin@localhost"
 	shutdownTimeout   = 30 * time.Second
+	// seatRecheckInterval bounds how long a seat stays accounted to a role
+	// whose membership has expired (the used count is exact regardless).
+	seatRecheckInterval = 30 * time.Second
 )
 
 func envOr(name, fallback string) string {
@@ -140,6 +143,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	go svc.Run(listenCtx)
+	go svc.KeepSeats(listenCtx, seatRecheckInterval)
 
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: func(ctx context.Context) error {
 		select {

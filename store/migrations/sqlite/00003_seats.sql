@@ -5,18 +5,22 @@ ALTER TABLE orgs ADD COLUMN owner_seat_free BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- One row per user who holds a seat in an organisation, with the role that
 -- accounts for it and, when every membership giving the seat expires, the
--- last such expiry.
+-- last such expiry; recheck_at is when the first of those memberships
+-- expires, from which time the row is due to be recomputed.
 CREATE TABLE seat_holders (
-    org_id  TEXT NOT NULL REFERENCES orgs (id),
-    user_id TEXT NOT NULL REFERENCES users (id),
-    role    TEXT NOT NULL,
-    until   TEXT,
+    org_id     TEXT NOT NULL REFERENCES orgs (id),
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    role       TEXT NOT NULL,
+    until      TEXT,
+    recheck_at TEXT,
     PRIMARY KEY (org_id, user_id)
 );
-CREATE INDEX seat_holders_expiring ON seat_holders (org_id, until) WHERE until IS NOT NULL;
+-- Reading counts subtracts the seats that expired and are not yet recomputed.
+CREATE INDEX seat_holders_expiring ON seat_holders (org_id, until, role) WHERE until IS NOT NULL;
+CREATE INDEX seat_holders_recheck ON seat_holders (recheck_at) WHERE recheck_at IS NOT NULL;
 
--- Seat holders without an expiry, counted by role, kept in step with
--- seat_holders so that reading seat counts never scans an organisation.
+-- Every row of seat_holders counted by role, kept in step with it so that
+-- reading seat counts never scans an organisation.
 CREATE TABLE seat_counts (
     org_id TEXT NOT NULL REFERENCES orgs (id),
     role   TEXT NOT NULL,
