@@ -39,21 +39,21 @@ func ParseInvitationStatus(s string) (InvitationStatus, error) {
 
 // Invitation is a pending offer of a workspace role to an email.
 type Invitation struct {
-	ID              string
-	OrgID           string
-	WorkspaceID     string
-	Email           string
-	Role            WorkspaceRole
-	TokenHash       string
-	InvitedBy       *string
-	InviterOperator bool // invited by a platform admin or the host application's service token
-	ExpiresAt       time.Time
-	AcceptedAt      *time.Time
-	AcceptedBy      *string
-	RevokedAt       *time.Time
-	Open            bool // not accepted, revoked or superseded
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID          string
+	OrgID       string
+	WorkspaceID string
+	Email       string
+	Role        WorkspaceRole
+	TokenHash   string
+	InvitedBy   *string
+	ByService   bool // invited by the host application's service token or the command line: stands without re-check
+	ExpiresAt   time.Time
+	AcceptedAt  *time.Time
+	AcceptedBy  *string
+	RevokedAt   *time.Time
+	Open        bool // not accepted, revoked or superseded
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Status is the invitation's status at now.

@@ -61,9 +61,13 @@ func toRequest(r roster.AccessRequest) AccessRequest {
 	return out
 }
 
+// acceptURLField is the response member holding the accept link.
+const acceptURLField = "accept_url"
+
 func (s *Server) issued(ctx context.Context, in service.IssuedInvitation) IssuedInvitation {
 	if in.Secret != "" {
 		redactOnReplay(ctx, secretField)
+		redactOnReplay(ctx, acceptURLField) // it carries the secret too
 	}
 	return IssuedInvitation{Invitation: s.toInvitation(in.Invitation), Token: in.Secret, AcceptURL: in.AcceptURL}
 }

@@ -10,6 +10,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/roster-dev/roster/internal/rostertest"
+	"github.com/roster-dev/roster/service"
 )
 
 // TestNoPlaintextTokenInDatabase mints tokens through every path that makes
@@ -17,7 +18,7 @@ import (
 // table: neither a token nor its secret part may be there.
 func TestNoPlaintextTokenInDatabase(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
-		env := rostertest.NewEnv(t, b)
+		env := rostertest.NewEnv(t, b, func(o *service.Options) { o.InviteURL = "https://app.example/join?t={token}" })
 		ann, annToken := env.NewUserWithToken("ann@example.com")
 		bot := env.CreateUser(map[string]any{})
 		secrets := []string{env.AdminToken, annToken,
@@ -30,17 +31,26 @@ func TestNoPlaintextTokenInDatabase(t *testing.T) {
 		first.JSON(t, &minted)
 		replay.JSON(t, &replayed)
 		secrets = append(secrets, minted.Token)
-		// Invitation secrets too, issued and re-issued.
+		// Invitation secrets too, issued and re-issued, with the accept link
+		// that carries them, and replayed.
 		_, ws := env.CreateOrg(annToken, "acme")
 		var inv struct {
 			ID    string `json:"id"`
 			Token string `json:"token"`
 		}
-		env.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + ws.ID + "/invitations", Token: annToken,
-			Body: map[string]any{"email": "guest@example.com", "role": "member"}}).JSON(t, &inv)
+		invite := rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + ws.ID + "/invitations", Token: annToken,
+			Body: map[string]any{"email": "guest@example.com", "role": "member"}, Headers: map[string]string{"Idempotency-Key": "invite-once"}}
+		env.Expect(201, invite).JSON(t, &inv)
 		secrets = append(secrets, inv.Token)
-		env.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + ws.ID + "/invitations/" + inv.ID + "/resend", Token: annToken}).JSON(t, &inv)
+		if again := env.Expect(201, invite); strings.Contains(string(again.Body), "rst_inv_") {
+			t.Errorf("a replayed invitation shows its secret: %s", again.Body)
+		}
+		resend := rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + ws.ID + "/invitations/" + inv.ID + "/resend", Token: annToken, Headers: map[string]string{"Idempotency-Key": "resend-once"}}
+		env.Expect(200, resend).JSON(t, &inv)
 		secrets = append(secrets, inv.Token)
+		if again := env.Expect(200, resend); strings.Contains(string(again.Body), "rst_inv_") {
+			t.Errorf("a replayed resend shows the secret: %s", again.Body)
+		}
 		if replay.Header.Get("Idempotent-Replayed") != "true" || replayed.ID != minted.ID || replayed.Token != "" || strings.Contains(string(replay.Body), `"token"`) {
 			t.Errorf("replay of a token creation: %s", replay.Body)
 		}

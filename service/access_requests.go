@@ -40,7 +40,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 		if err != nil {
 			return err
 		}
-		if roster.EffectiveAccess(direct, org, c.now).Role != "" {
+		if isMember(direct, org, c.now) {
 			return errAlreadyMember
 		}
 		if existing, err := c.tx.GetOpenAccessRequest(ctx, wsID, me.ID); err == nil {
@@ -122,6 +122,15 @@ func (s *Service) DecideAccessRequest(ctx context.Context, wsID, id string, appr
 		if approve {
 			if err := wa.mayGrant(r); err != nil {
 				return err
+			}
+			// The requester may have joined since asking; approving must not
+			// change the role they were given (deny the request instead).
+			direct, org, err := memberships(ctx, c.tx, w, req.UserID)
+			if err != nil {
+				return err
+			}
+			if isMember(direct, org, c.now) {
+				return errAlreadyMember
 			}
 			c.requireCapacity(w.OrgID)
 			if _, _, err := c.setWorkspaceMember(grant{workspace: w, userID: req.UserID, role: r, source: roster.SourceAccessRequest,

@@ -55,11 +55,11 @@ func invitationLifetime(expiresIn *int64) (time.Duration, error) {
 	if expiresIn == nil {
 		return roster.DefaultInvitationLifetime, nil
 	}
-	d := time.Duration(*expiresIn) * time.Second
-	if *expiresIn < 1 || d > roster.MaxInvitationLifetime {
+	// Compared in seconds: a huge value would overflow a Duration.
+	if *expiresIn < 1 || *expiresIn > int64(roster.MaxInvitationLifetime/time.Second) {
 		return 0, roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "expires_in must be between 1 second and 30 days").With("field", "expires_in")
 	}
-	return d, nil
+	return time.Duration(*expiresIn) * time.Second, nil
 }
 
 // Invite offers a workspace role to an email (admins of the workspace; only
@@ -109,7 +109,7 @@ func (s *Service) Invite(ctx context.Context, wsID string, in NewInvitation) (Is
 		}
 		secret := roster.NewInviteSecret()
 		inv := roster.Invitation{ID: roster.NewID(roster.PrefixInvitation), OrgID: w.OrgID, WorkspaceID: w.ID, Email: email, Role: role,
-			TokenHash: roster.HashToken(secret), InvitedBy: actorID(c.actor), InviterOperator: wa.operator,
+			TokenHash: roster.HashToken(secret), InvitedBy: actorID(c.actor), ByService: c.actor.IsService() || c.actor.IsSystem(),
 			ExpiresAt: c.now.Add(lifetime), Open: true, CreatedAt: c.now, UpdatedAt: c.now}
 		created, err := c.tx.CreateInvitation(ctx, inv)
 		if err != nil {
@@ -137,8 +137,9 @@ func (wa workspaceAuthority) mayGrant(role roster.WorkspaceRole) error {
 	return nil
 }
 
-// checkInvitee refuses inviting someone who is already a member, or an
-// organisation member as external (the external invariant).
+// checkInvitee refuses inviting someone who already has access to the
+// workspace (directly or through an organisation role), or an organisation
+// member as external (the external invariant).
 func (c *change) checkInvitee(w roster.Workspace, email string, role roster.WorkspaceRole) error {
 	u, err := c.tx.GetUserByEmail(c.ctx, email)
 	if errors.Is(err, roster.ErrNotFound) {
@@ -151,13 +152,21 @@ func (c *change) checkInvitee(w roster.Workspace, email string, role roster.Work
 	if err != nil {
 		return err
 	}
-	if direct != nil && direct.Live(c.now) && direct.Source != roster.SourceStaffSupport {
+	if isMember(direct, org, c.now) {
 		return errAlreadyMember
 	}
 	if org != nil && role == roster.RoleExternal {
 		return errExternalInvariant
 	}
 	return nil
+}
+
+// isMember reports whether someone has access to a workspace at now,
+// directly or through an organisation role; a support session is not
+// membership.
+func isMember(direct *roster.WorkspaceMembership, org *roster.OrgMembership, now time.Time) bool {
+	a := roster.EffectiveAccess(direct, org, now)
+	return a.Role != "" && a.Via != roster.AccessSupport
 }
 
 // paidRoles lists the workspace roles that take a seat under plan.
@@ -347,9 +356,24 @@ func (s *Service) ResendInvitation(ctx context.Context, wsID, id string) (Issued
 		if !inv.Open {
 			return roster.Errorf(roster.KindGone, roster.CodeInvitationExpired, "the invitation was replaced by a newer one")
 		}
+		if inv.Status(c.now) == roster.InvitationExpired {
+			// Pending again: the same checks as a new invitation.
+			w, err := c.tx.GetWorkspace(c.ctx, wsID)
+			if err != nil {
+				return err
+			}
+			if err := c.checkInvitee(w, inv.Email, inv.Role); err != nil {
+				return err
+			}
+			if err := c.checkInviteCapacity(inv.OrgID, inv.Email, inv.Role); err != nil {
+				return err
+			}
+		}
 		before := inv
 		secret := roster.NewInviteSecret()
-		inv.TokenHash, inv.ExpiresAt, inv.UpdatedAt = roster.HashToken(secret), c.now.Add(inv.ExpiresAt.Sub(inv.CreatedAt)), c.now
+		// An open invitation was last written when it was last issued.
+		lifetime := min(inv.ExpiresAt.Sub(inv.UpdatedAt), roster.MaxInvitationLifetime)
+		inv.TokenHash, inv.ExpiresAt, inv.UpdatedAt = roster.HashToken(secret), c.now.Add(lifetime), c.now
 		if err := c.tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
 		}
@@ -374,6 +398,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Acce
 	err := s.update(ctx, func(c *change) error {
 		inv, err := c.findInvitation(secret, id)
 		if err != nil {
+			return err
+		}
+		// Read it again under the organisation's lock, so that a revoke or
+		// resend that committed meanwhile is seen and not written over.
+		if err := c.tx.LockOrg(c.ctx, inv.OrgID); err != nil {
+			return err
+		}
+		if inv, err = c.findInvitation(secret, id); err != nil {
 			return err
 		}
 		me := c.actor.Subject()
@@ -408,9 +440,6 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Acce
 		}
 		if w.ArchivedAt != nil {
 			return errWorkspaceArchived
-		}
-		if err := c.tx.LockOrg(c.ctx, w.OrgID); err != nil {
-			return err
 		}
 		if err := c.inviterStillMay(inv, w); err != nil {
 			return err
@@ -456,18 +485,25 @@ func (c *change) findInvitation(secret, id string) (roster.Invitation, error) {
 }
 
 // inviterStillMay re-checks, now, that whoever invited may still grant the
-// role (rule 12). Invitations by staff or the host application stand.
+// role (rule 12): an active platform admin, or an active user whose
+// workspace role allows it. Invitations by the host application stand.
 func (c *change) inviterStillMay(inv roster.Invitation, w roster.Workspace) error {
-	if inv.InviterOperator || inv.InvitedBy == nil {
+	if inv.ByService || inv.InvitedBy == nil {
 		return nil
 	}
 	denied := roster.Errorf(roster.KindForbidden, roster.CodeInviterNoAuthority, "whoever invited you may no longer grant this role; ask for a new invitation")
-	ok, err := activeUser(c.ctx, c.tx, *inv.InvitedBy)
+	inviter, err := c.tx.GetUser(c.ctx, *inv.InvitedBy)
+	if errors.Is(err, roster.ErrNotFound) {
+		return denied
+	}
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !inviter.Active() {
 		return denied
+	}
+	if inviter.PlatformRole == roster.PlatformAdmin {
+		return nil
 	}
 	direct, org, err := memberships(c.ctx, c.tx, w, *inv.InvitedBy)
 	if err != nil {

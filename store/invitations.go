@@ -9,13 +9,13 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-const invitationColumns = `id, org_id, workspace_id, email, role, token_hash, invited_by, inviter_operator, expires_at,
+const invitationColumns = `id, org_id, workspace_id, email, role, token_hash, invited_by, by_service, expires_at,
 	accepted_at, accepted_by, revoked_at, open, created_at, updated_at`
 
 func scanInvitation(s interface{ Scan(...any) error }) (roster.Invitation, error) {
 	var i roster.Invitation
 	var invitedBy, acceptedBy sql.NullString
-	err := s.Scan(&i.ID, &i.OrgID, &i.WorkspaceID, &i.Email, &i.Role, &i.TokenHash, &invitedBy, &i.InviterOperator,
+	err := s.Scan(&i.ID, &i.OrgID, &i.WorkspaceID, &i.Email, &i.Role, &i.TokenHash, &invitedBy, &i.ByService,
 		timeDest{&i.ExpiresAt}, nullTimeDest{&i.AcceptedAt}, &acceptedBy, nullTimeDest{&i.RevokedAt}, &i.Open,
 		timeDest{&i.CreatedAt}, timeDest{&i.UpdatedAt})
 	i.InvitedBy, i.AcceptedBy = nullString(invitedBy), nullString(acceptedBy)
@@ -97,10 +97,10 @@ func (q queries) PendingEmails(ctx context.Context, orgID string, paidRoles []ro
 
 func (t *tx) CreateInvitation(ctx context.Context, i roster.Invitation) (bool, error) {
 	res, err := t.exec(ctx, `INSERT INTO invitations (id, org_id, workspace_id, email, email_key, role, token_hash, invited_by,
-		inviter_operator, expires_at, accepted_at, accepted_by, revoked_at, open, created_at, updated_at)
+		by_service, expires_at, accepted_at, accepted_by, revoked_at, open, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		i.ID, i.OrgID, i.WorkspaceID, i.Email, roster.EmailKey(i.Email), string(i.Role), i.TokenHash, strArg(i.InvitedBy),
-		i.InviterOperator, ts(i.ExpiresAt), nts(i.AcceptedAt), strArg(i.AcceptedBy), nts(i.RevokedAt), i.Open, ts(i.CreatedAt), ts(i.UpdatedAt))
+		i.ByService, ts(i.ExpiresAt), nts(i.AcceptedAt), strArg(i.AcceptedBy), nts(i.RevokedAt), i.Open, ts(i.CreatedAt), ts(i.UpdatedAt))
 	return inserted(res, err)
 }
 

@@ -8,7 +8,7 @@ CREATE TABLE invitations (
     role             TEXT NOT NULL,
     token_hash       TEXT NOT NULL UNIQUE,
     invited_by       TEXT,
-    inviter_operator BOOLEAN NOT NULL DEFAULT FALSE,
+    by_service       BOOLEAN NOT NULL DEFAULT FALSE,
     expires_at       TEXT NOT NULL,
     accepted_at      TEXT,
     accepted_by      TEXT,
