@@ -57,6 +57,9 @@ func (s *Service) EnsureAdmin(ctx context.Context, email string) (roster.User, s
 			if err := c.invalidateUser(u.ID); err != nil {
 				return err
 			}
+			if err := c.markUserSeats(u.ID); err != nil { // reactivated: their seats count again
+				return err
+			}
 			if err := c.audit(roster.ActionUserBootstrapped, roster.TargetUser, u.ID, userAudit(before), userAudit(u)); err != nil {
 				return err
 			}

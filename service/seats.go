@@ -67,12 +67,23 @@ func (c *change) settleSeats() error {
 }
 
 func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
-	org, err := c.tx.GetOrg(c.ctx, orgID)
+	// Seats are read and written under the organisation's lock, whatever
+	// took the change here (a user's status, say): otherwise a concurrent
+	// membership write could be recounted from what it is replacing.
+	err := c.tx.LockOrg(c.ctx, orgID)
 	if errors.Is(err, roster.ErrNotFound) {
 		return nil // deleted with everything in it
 	}
 	if err != nil {
 		return err
+	}
+	org, err := c.tx.GetOrg(c.ctx, orgID)
+	if err != nil {
+		return err
+	}
+	beforePlan := org.Plan
+	if p, ok := c.priorPlans[orgID]; ok {
+		beforePlan = p
 	}
 	before, err := c.tx.CountSeats(c.ctx, orgID, c.now)
 	if err != nil {
@@ -109,10 +120,10 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 		}
 		return errSeatCap(before.Used(org.Plan), pending, *cap)
 	}
-	if maps.Equal(breakdown(before), breakdown(after)) {
+	if before.Used(beforePlan) == after.Used(org.Plan) && maps.Equal(breakdown(before), breakdown(after)) {
 		return nil
 	}
-	return c.auditIn(ActionSeatsChanged, TargetSeats, orgID, &orgID, nil, seatAudit(org.Plan, before), seatAudit(org.Plan, after))
+	return c.auditIn(ActionSeatsChanged, TargetSeats, orgID, &orgID, nil, seatAudit(beforePlan, before), seatAudit(org.Plan, after))
 }
 
 func seatAudit(p roster.Plan, c roster.SeatCounts) map[string]any {
@@ -305,6 +316,7 @@ func (s *Service) SetPlan(ctx context.Context, orgID string, in PlanInput) (rost
 		}
 		org = before
 		org.Plan, org.UpdatedAt = plan, c.now
+		c.priorPlans = map[string]roster.Plan{orgID: before.Plan}
 		if err := c.tx.UpdateOrg(ctx, org); err != nil {
 			return err
 		}

@@ -92,8 +92,9 @@ type change struct {
 	now        time.Time
 	actor      roster.Actor
 	invalidate []string
-	dirtySeats map[seatKey]bool // seats to recount before committing
-	capped     map[string]bool  // organisations where new seats must fit the cap
+	dirtySeats map[seatKey]bool       // seats to recount before committing
+	capped     map[string]bool        // organisations where new seats must fit the cap
+	priorPlans map[string]roster.Plan // plans this change replaced: seat counts before it are reported under them
 }
 
 // update runs fn in one write transaction. Audit events written through the
