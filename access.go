@@ -40,7 +40,8 @@ func EffectiveAccess(direct *WorkspaceMembership, org *OrgMembership, now time.T
 	}
 	if org != nil && org.DeletedAt == nil {
 		derived := org.Role.DerivedWorkspaceRole()
-		if derived != "" && derived.Max(a.Role) == derived && derived != a.Role {
+		// On a tie the organisation's role answers: it does not expire.
+		if derived != "" && derived.AtLeast(a.Role) {
 			a = Access{Role: derived, Via: AccessOrgAdmin}
 			if org.Role == OrgOwner {
 				a.Via = AccessOrgOwner

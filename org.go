@@ -111,6 +111,12 @@ type WorkspaceFilter struct {
 	IncludeArchived bool
 }
 
+// MemberFilter selects a workspace's direct memberships.
+type MemberFilter struct {
+	IncludeSupport bool      // staff support sessions too
+	LiveAt         time.Time // when set, only memberships not expired at this time
+}
+
 // OrgStore reads organisations, workspaces and memberships.
 type OrgStore interface {
 	GetOrg(ctx context.Context, id string) (Org, error)
@@ -124,9 +130,9 @@ type OrgStore interface {
 	// ListUserOrgMemberships returns every live organisation membership of a user.
 	ListUserOrgMemberships(ctx context.Context, userID string) ([]OrgMembership, error)
 	GetWorkspaceMembership(ctx context.Context, workspaceID, userID string) (WorkspaceMembership, error)
-	// ListWorkspaceMembers pages live direct memberships of a workspace by
-	// user id, leaving out staff support sessions unless asked.
-	ListWorkspaceMembers(ctx context.Context, workspaceID string, includeSupport bool, p Page) ([]WorkspaceMembership, error)
+	// ListWorkspaceMembers pages the direct memberships of a workspace that
+	// are not deleted, by user id, as the filter says.
+	ListWorkspaceMembers(ctx context.Context, workspaceID string, f MemberFilter, p Page) ([]WorkspaceMembership, error)
 	// ListUserWorkspaceMemberships returns every live workspace membership of a user.
 	ListUserWorkspaceMemberships(ctx context.Context, userID string) ([]WorkspaceMembership, error)
 	// ListOrgOwners returns the live owner memberships of an organisation.

@@ -73,24 +73,31 @@ func TestNoPlaintextTokenInDatabase(t *testing.T) {
 	})
 }
 
-// dumpDatabase returns every value of every table as text.
-func dumpDatabase(t *testing.T, env *rostertest.Env) string {
+// rawDatabase opens env's database behind Roster's back, for tests that
+// must see what the API does not show.
+func rawDatabase(t *testing.T, env *rostertest.Env) *sql.DB {
 	t.Helper()
-	var db *sql.DB
-	var err error
-	var tablesQuery string
+	driver, dsn := "pgx", env.DSN
 	if env.Backend == rostertest.SQLite {
-		db, err = sql.Open("sqlite", strings.TrimPrefix(env.DSN, "sqlite:"))
-		tablesQuery = `SELECT name FROM sqlite_master WHERE type = 'table'`
-	} else {
-		db, err = sql.Open("pgx", env.DSN)
-		u, _ := url.Parse(env.DSN)
-		tablesQuery = `SELECT table_name FROM information_schema.tables WHERE table_schema = '` + u.Query().Get("search_path") + `'`
+		driver, dsn = "sqlite", strings.TrimPrefix(env.DSN, "sqlite:")
 	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// dumpDatabase returns every value of every table as text.
+func dumpDatabase(t *testing.T, env *rostertest.Env) string {
+	t.Helper()
+	db := rawDatabase(t, env)
+	tablesQuery := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if env.Backend == rostertest.Postgres {
+		u, _ := url.Parse(env.DSN)
+		tablesQuery = `SELECT table_name FROM information_schema.tables WHERE table_schema = '` + u.Query().Get("search_path") + `'`
+	}
 	tables := queryStrings(t, db, tablesQuery)
 	if len(tables) < 5 {
 		t.Fatalf("found only tables %v", tables)

@@ -73,15 +73,16 @@ type wsOutput struct{ Body Workspace }
 func (s *Server) registerWorkspaces(api huma.API) {
 	tags := []string{"Workspaces"}
 	huma.Register(api, s.secured(huma.Operation{OperationID: "create-workspace", Method: http.MethodPost, Path: "/v1/workspaces",
-		Summary: "Create a workspace", Description: "The creator becomes its owner.", DefaultStatus: http.StatusCreated, Tags: tags}),
+		Summary: "Create a workspace", Description: "The creator becomes its owner; staff and service tokens name the owner in `owner_id`.", DefaultStatus: http.StatusCreated, Tags: tags}),
 		func(ctx context.Context, in *struct {
 			Body struct {
-				OrgID string `json:"org_id"`
-				Name  string `json:"name" minLength:"1" maxLength:"200"`
-				Slug  string `json:"slug" doc:"Lowercase letters, digits and dashes; unique in the organisation"`
+				OrgID   string `json:"org_id"`
+				Name    string `json:"name" minLength:"1" maxLength:"200"`
+				Slug    string `json:"slug" doc:"Lowercase letters, digits and dashes; unique in the organisation"`
+				OwnerID string `json:"owner_id,omitempty" doc:"Staff and service tokens: the user who will own it (required for service tokens)"`
 			}
 		}) (*wsOutput, error) {
-			w, err := s.svc.CreateWorkspace(ctx, service.NewWorkspace{OrgID: in.Body.OrgID, Name: in.Body.Name, Slug: in.Body.Slug})
+			w, err := s.svc.CreateWorkspace(ctx, service.NewWorkspace{OrgID: in.Body.OrgID, Name: in.Body.Name, Slug: in.Body.Slug, OwnerID: in.Body.OwnerID})
 			if err != nil {
 				return nil, err
 			}

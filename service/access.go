@@ -34,6 +34,25 @@ func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userA
 }
 
 // in returns the user's effective access to workspace w at now.
+// related reports whether the user has any membership, live or expired, in
+// the workspace or its organisation.
+func (ua *userAccess) related(w roster.Workspace) bool {
+	_, direct := ua.workspaces[w.ID]
+	_, org := ua.orgs[w.OrgID]
+	return direct || org
+}
+
+// inOrg reports whether the user has a workspace membership, live or
+// expired, in the organisation.
+func (ua *userAccess) inOrg(orgID string) bool {
+	for _, m := range ua.workspaces {
+		if m.OrgID == orgID {
+			return true
+		}
+	}
+	return false
+}
+
 func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 	var direct *roster.WorkspaceMembership
 	if m, ok := ua.workspaces[w.ID]; ok {
@@ -162,6 +181,9 @@ func (s *Service) decide(ctx context.Context, req CheckRequest, now time.Time) (
 	if err != nil {
 		return Decision{}, err
 	}
+	if !ua.related(w) && !operator(actor(ctx)) {
+		return Decision{}, errWorkspaceNotFound // users do not learn of other tenants' workspaces
+	}
 	acc := ua.in(w, now)
 	d := Decision{Role: string(acc.Role), Via: acc.Via, ExpiresAt: acc.ExpiresAt}
 	switch {
@@ -192,6 +214,9 @@ func (s *Service) decideOrg(ctx context.Context, req CheckRequest) (Decision, er
 		return Decision{}, err
 	}
 	m, member := ua.orgs[req.OrgID]
+	if !member && !ua.inOrg(req.OrgID) && !operator(actor(ctx)) {
+		return Decision{}, errOrgNotFound
+	}
 	d := Decision{}
 	if member {
 		d.Role, d.Via = string(m.Role), roster.AccessDirect

@@ -47,17 +47,19 @@ func orgFor(ctx context.Context, r roster.Reader, orgID string, lock lockFunc) (
 	if !roster.ValidID(roster.PrefixOrg, orgID) {
 		return roster.Org{}, orgAuthority{}, errOrgNotFound
 	}
+	if lock != nil { // before reading, so a deletion committed meanwhile is seen
+		if err := lock(ctx, orgID); errors.Is(err, roster.ErrNotFound) {
+			return roster.Org{}, orgAuthority{}, errOrgNotFound
+		} else if err != nil {
+			return roster.Org{}, orgAuthority{}, err
+		}
+	}
 	org, err := r.GetOrg(ctx, orgID)
 	if errors.Is(err, roster.ErrNotFound) {
 		return org, orgAuthority{}, errOrgNotFound
 	}
 	if err != nil {
 		return org, orgAuthority{}, err
-	}
-	if lock != nil {
-		if err := lock(ctx, orgID); err != nil {
-			return org, orgAuthority{}, err
-		}
 	}
 	a := actor(ctx)
 	if operator(a) {
@@ -92,16 +94,18 @@ func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchiv
 		return roster.Workspace{}, workspaceAuthority{}, errWorkspaceNotFound
 	}
 	w, err := r.GetWorkspace(ctx, wsID)
+	if err == nil && lock != nil {
+		// Read it again under the lock: it may have been archived or
+		// deleted while we waited.
+		if err = lock(ctx, w.OrgID); err == nil {
+			w, err = r.GetWorkspace(ctx, wsID)
+		}
+	}
 	if errors.Is(err, roster.ErrNotFound) {
 		return w, workspaceAuthority{}, errWorkspaceNotFound
 	}
 	if err != nil {
 		return w, workspaceAuthority{}, err
-	}
-	if lock != nil {
-		if err := lock(ctx, w.OrgID); err != nil {
-			return w, workspaceAuthority{}, err
-		}
 	}
 	var wa workspaceAuthority
 	a := actor(ctx)

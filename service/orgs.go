@@ -297,6 +297,13 @@ func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) err
 			return err
 		}
 		inOrg := slices.DeleteFunc(all, func(wm roster.WorkspaceMembership) bool { return wm.OrgID != orgID })
+		ownsWorkspace := slices.ContainsFunc(inOrg, func(wm roster.WorkspaceMembership) bool {
+			return wm.Role == roster.RoleOwner && wm.Live(c.now) && wm.Source != roster.SourceStaffSupport
+		})
+		if ownsWorkspace && !leaving && !oa.can(roster.OrgPermOwnersManage) {
+			// Rule 2: taking away a workspace owner's role is for owners.
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an organisation owner may remove a workspace owner")
+		}
 		orphaned, err := c.workspacesLosingOwner(inOrg, ending{userID: userID})
 		if err != nil {
 			return err

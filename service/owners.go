@@ -17,16 +17,18 @@ func errLastOwner(kind, id string) error {
 }
 
 // workspaceKeepsOwner reports whether workspace w still has an active,
-// direct owner once e's ownership ends (rule 1). Owners derived from the
-// organisation do not count: a workspace's own owners are its members with
-// the owner role, and the last of them stays.
+// direct, permanent owner once e's ownership ends or starts to expire
+// (rule 1). Owners derived from the organisation do not count: a
+// workspace's own owners are its members with the owner role, and the last
+// of them stays. Nor do owners whose membership expires: the workspace
+// would be left without one when it does.
 func (c *change) workspaceKeepsOwner(w roster.Workspace, e ending) (bool, error) {
 	direct, err := c.tx.ListWorkspaceOwners(c.ctx, w.ID)
 	if err != nil {
 		return false, err
 	}
 	for _, m := range direct {
-		if !m.Live(c.now) || m.Source == roster.SourceStaffSupport || m.UserID == e.userID {
+		if !m.Live(c.now) || m.ExpiresAt != nil || m.Source == roster.SourceStaffSupport || m.UserID == e.userID {
 			continue
 		}
 		if ok, err := activeUser(c.ctx, c.tx, m.UserID); err != nil || ok {

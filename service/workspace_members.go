@@ -47,7 +47,7 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 	if includeSupport && !wa.can(roster.PermMembersManage) && !actor(ctx).Subject().PlatformRole.IsStaff() {
 		return nil, "", roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only admins and staff see support sessions")
 	}
-	direct, err := s.store.ListWorkspaceMembers(ctx, wsID, includeSupport, p)
+	direct, err := s.store.ListWorkspaceMembers(ctx, wsID, roster.MemberFilter{IncludeSupport: includeSupport, LiveAt: now}, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -132,7 +132,9 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 		if (r == roster.RoleOwner || isOwner) && !wa.can(roster.PermMembersManageOwners) {
 			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
 		}
-		if isOwner && r != roster.RoleOwner {
+		// Demoting an owner, or giving their ownership an end, must leave
+		// another permanent owner.
+		if isOwner && (r != roster.RoleOwner || expiresAt != nil) {
 			if err := c.requireWorkspaceOwner(w, ending{userID: userID}); err != nil {
 				return err
 			}

@@ -9,9 +9,10 @@ import (
 
 // NewWorkspace is the input of CreateWorkspace.
 type NewWorkspace struct {
-	OrgID string
-	Name  string
-	Slug  string
+	OrgID   string
+	Name    string
+	Slug    string
+	OwnerID string // staff and service tokens create workspaces for a user
 }
 
 // WorkspacePatch is the input of UpdateWorkspace.
@@ -48,9 +49,20 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.
 		if !allowed {
 			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you may not create workspaces in this organisation")
 		}
-		owner := ""
-		if !c.actor.IsService() && !c.actor.IsSystem() {
+		owner := in.OwnerID
+		switch {
+		case owner != "" && !oa.operator:
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff and service tokens may create a workspace for someone else")
+		case owner == "" && c.actor.IsService():
+			// Every workspace starts with an owner of its own (rule 1).
+			return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "a service token must name the owner_id").With("field", "owner_id")
+		case owner == "" && !c.actor.IsSystem():
 			owner = c.actor.Subject().ID
+		}
+		if owner != "" {
+			if _, err := s.getUser(ctx, c.tx, owner); err != nil {
+				return err
+			}
 		}
 		w, err = c.createWorkspace(org, in, owner)
 		return err
@@ -118,14 +130,18 @@ func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, 
 }
 
 // ListUserWorkspaces lists every workspace a user can reach (the user
-// themself, staff and services).
+// themself, staff and services); an inactive user reaches none.
 func (s *Service) ListUserWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
 	a := actor(ctx)
 	if !operator(a) && !a.IsSelf(userID) {
 		return nil, "", denyUser(a, userID)
 	}
-	if _, err := s.getUser(ctx, s.store, userID); err != nil {
+	u, err := s.getUser(ctx, s.store, userID)
+	if err != nil {
 		return nil, "", err
+	}
+	if !u.Active() {
+		return nil, "", nil // rule 8: a suspended or deactivated user reaches nothing
 	}
 	return s.reachableWorkspaces(ctx, userID, f, p)
 }
@@ -284,7 +300,7 @@ func (c *change) allWorkspaceMembers(wsID string) ([]roster.WorkspaceMembership,
 	var all []roster.WorkspaceMembership
 	p := roster.Page{Limit: roster.MaxPageLimit}
 	for {
-		ms, err := c.tx.ListWorkspaceMembers(c.ctx, wsID, true, p)
+		ms, err := c.tx.ListWorkspaceMembers(c.ctx, wsID, roster.MemberFilter{IncludeSupport: true}, p)
 		if err != nil {
 			return nil, err
 		}

@@ -245,10 +245,13 @@ func (q queries) GetWorkspaceMembership(ctx context.Context, workspaceID, userID
 		WHERE workspace_id = ? AND user_id = ? AND deleted_at IS NULL`, workspaceID, userID))
 }
 
-func (q queries) ListWorkspaceMembers(ctx context.Context, workspaceID string, includeSupport bool, p roster.Page) ([]roster.WorkspaceMembership, error) {
+func (q queries) ListWorkspaceMembers(ctx context.Context, workspaceID string, f roster.MemberFilter, p roster.Page) ([]roster.WorkspaceMembership, error) {
 	where, args := "", []any{workspaceID, p.After}
-	if !includeSupport {
-		where, args = " AND source <> ?", append(args, string(roster.SourceStaffSupport))
+	if !f.IncludeSupport {
+		where, args = where+" AND source <> ?", append(args, string(roster.SourceStaffSupport))
+	}
+	if !f.LiveAt.IsZero() {
+		where, args = where+" AND (expires_at IS NULL OR expires_at > ?)", append(args, ts(f.LiveAt))
 	}
 	args = append(args, p.Limit+1)
 	rows, err := q.query(ctx, `SELECT `+wsMemberColumns+` FROM workspace_memberships
