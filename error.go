@@ -140,3 +140,8 @@ var ErrNotFound = &Error{Kind: KindNotFound, Code: CodeNotFound, Message: "not f
 // ErrUniqueViolation is what stores return when a write breaks a unique
 // constraint; services decide which conflict it is.
 var ErrUniqueViolation = &Error{Kind: KindConflict, Code: "unique_violation", Message: "already exists"}
+
+// ErrUnstorableValue is what stores return when the database refuses a
+// value as data (text it cannot encode, a time out of its range): the
+// request was bad, not the server.
+var ErrUnstorableValue = &Error{Kind: KindInvalid, Code: CodeInvalidRequest, Message: "a value in the request cannot be stored"}

@@ -11,7 +11,7 @@ import (
 const (
 	PrefixUser  = "usr_"
 	PrefixToken = "tok_"
-	PrefixAudit = "aud_"
+	PrefixAudit = "evt_"
 )
 
 // idEncoding is base32hex in lower case: its alphabet is in ASCII order, so the

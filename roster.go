@@ -19,6 +19,13 @@ func Now(c Clock) time.Time {
 	return c().UTC().Truncate(time.Microsecond)
 }
 
+// TimeInRange reports whether t falls in the years 1 to 9999 (UTC): the
+// times both backends store, and order, alike.
+func TimeInRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
+}
+
 // SameTime reports whether two optional times are both absent or equal.
 func SameTime(a, b *time.Time) bool {
 	if a == nil || b == nil {

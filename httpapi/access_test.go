@@ -113,9 +113,14 @@ func TestAccessMatrix(t *testing.T) {
 				map[string]int{asAdmin: 204, asService: 403, asOnBehalf: 404, asSelf: 404, asOther: 404}},
 			{"DELETE /v1/users/{alice} by non-admins", func() rostertest.Req { return rostertest.Req{Method: "DELETE", Path: alice} },
 				map[string]int{asService: 403, asOnBehalf: 403, asSelf: 403, asOther: 404}},
+			// Acting for a user gives no way to mint that user's credentials.
 			{"POST /v1/me/tokens", func() rostertest.Req {
 				return rostertest.Req{Method: "POST", Path: "/v1/me/tokens", Body: map[string]any{"name": "mine"}}
-			}, all(201)},
+			}, map[string]int{asAdmin: 201, asService: 201, asOnBehalf: 403, asSelf: 201, asOther: 201}},
+			// Staff accounts answer to platform admins, not to service tokens.
+			{"PATCH /v1/users/{platform admin} external_id", func() rostertest.Req {
+				return rostertest.Req{Method: "PATCH", Path: "/v1/users/" + env.AdminID, Body: map[string]any{"external_id": "staff-1"}}
+			}, map[string]int{asAdmin: 200, asService: 403, asOnBehalf: 404, asSelf: 404, asOther: 404}},
 			{"GET /v1/me/tokens", func() rostertest.Req { return rostertest.Req{Method: "GET", Path: "/v1/me/tokens"} }, all(200)},
 			{"DELETE /v1/me/tokens/{missing}", func() rostertest.Req {
 				return rostertest.Req{Method: "DELETE", Path: "/v1/me/tokens/" + missingToken}

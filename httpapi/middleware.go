@@ -86,6 +86,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
 		ri := &requestInfo{id: id, route: "unmatched", log: s.log.With("request_id", id)}
+		if _, pattern := s.mux.Handler(r); pattern != "" {
+			ri.route = pattern // known before any middleware answers (a replay, a refusal)
+		}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}

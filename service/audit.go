@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/roster-dev/roster"
 )
@@ -11,6 +12,14 @@ import (
 func (s *Service) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) ([]roster.AuditEvent, string, error) {
 	if !actor(ctx).IsPlatformAdmin() {
 		return nil, "", errForbidden
+	}
+	for _, bound := range []struct {
+		field string
+		t     *time.Time
+	}{{"since", f.Since}, {"until", f.Until}} {
+		if bound.t != nil && !roster.TimeInRange(*bound.t) {
+			return nil, "", roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "%s must fall in the years 1 to 9999", bound.field).With("field", bound.field)
+		}
 	}
 	events, err := s.store.ListAudit(ctx, f, p)
 	if err != nil {

@@ -39,11 +39,14 @@ func (s *Service) EnsureAdmin(ctx context.Context, email string) (roster.User, s
 	var u roster.User
 	var plain string
 	err := s.update(ctx, func(c *change) error {
-		var err error
-		u, err = c.tx.GetUserByEmail(ctx, email)
+		addr, err := roster.NormalizeEmail(email)
+		if err != nil {
+			return err
+		}
+		u, err = c.tx.GetUserByEmail(ctx, addr)
 		switch {
 		case errors.Is(err, roster.ErrNotFound):
-			if u, err = s.createAdmin(c, email); err != nil {
+			if u, err = s.createAdmin(c, addr); err != nil {
 				return err
 			}
 		case err != nil:

@@ -5,9 +5,11 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +42,7 @@ type Service struct {
 	restrictOrgCreation bool
 	inviteURL           string
 	listening           chan struct{}
+	origin              string // names this replica on the invalidations it sends
 	listeningOnce       sync.Once
 }
 
@@ -55,15 +58,23 @@ func New(store roster.Store, opts Options) *Service {
 		opts.AuthCacheSize = 100_000
 	}
 	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize),
-		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL, listening: make(chan struct{})}
+		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL, listening: make(chan struct{}),
+		origin: rand.Text()}
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.
+// A replica's own invalidations come back too; it applied them at commit,
+// and applying them again would only evict what it has cached since.
 func (s *Service) Run(ctx context.Context) error {
 	return s.store.Listen(ctx, func(msg string) {
-		s.auth.apply(msg)
-		if msg == "" {
+		if msg == "" { // (re)connected: anything may have been missed
+			s.auth.apply("")
 			s.listeningOnce.Do(func() { close(s.listening) })
+			return
+		}
+		origin, body, _ := strings.Cut(msg, originSeparator)
+		if origin != s.origin {
+			s.auth.apply(body)
 		}
 	})
 }
@@ -92,6 +103,7 @@ type change struct {
 	now        time.Time
 	actor      roster.Actor
 	invalidate []string
+	origin     string                 // this replica's name on the invalidations it sends
 	dirtySeats map[seatKey]bool       // seats to recount before committing
 	capped     map[string]bool        // organisations where new seats must fit the cap
 	priorPlans map[string]roster.Plan // plans this change replaced: seat counts before it are reported under them
@@ -103,7 +115,7 @@ type change struct {
 func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 	var done *change
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
-		c := &change{ctx: ctx, tx: tx, now: s.now(), actor: actor(ctx)}
+		c := &change{ctx: ctx, tx: tx, now: s.now(), actor: actor(ctx), origin: s.origin}
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -181,8 +193,11 @@ func (c *change) invalidateAll() error { return c.notify("") }
 
 func (c *change) notify(msg string) error {
 	c.invalidate = append(c.invalidate, msg)
-	return c.tx.Notify(c.ctx, msg)
+	return c.tx.Notify(c.ctx, c.origin+originSeparator+msg)
 }
+
+// originSeparator ends the sending replica's name in an invalidation.
+const originSeparator = "|"
 
 // Patch is one optional field of a partial update: Present is false when the
 // client did not send the field at all.

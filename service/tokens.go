@@ -31,6 +31,11 @@ type CreatedToken struct {
 // CreateMyToken issues a personal token to the caller.
 func (s *Service) CreateMyToken(ctx context.Context, in NewToken) (CreatedToken, error) {
 	a := actor(ctx)
+	if a.Delegated() {
+		// A token minted for the user would carry powers delegation withholds
+		// (a platform admin's, for one).
+		return CreatedToken{}, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "a service token acting for a user may not issue that user tokens")
+	}
 	if in.Kind != "" && in.Kind != string(roster.TokenPersonal) {
 		if _, err := roster.ParseIssuableTokenKind(in.Kind); err != nil {
 			return CreatedToken{}, err

@@ -175,6 +175,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 		if err != nil {
 			return err
 		}
+		if managerOnly && before.PlatformRole.IsStaff() && !a.IsPlatformAdmin() {
+			// The host application manages its users, not the vendor's staff.
+			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only a platform admin may change a staff account")
+		}
 		after, err = applyUserPatch(before, p)
 		if err != nil {
 			return err

@@ -119,6 +119,9 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 			if !t.After(c.now) {
 				return errExpiryPast
 			}
+			if !roster.TimeInRange(t) {
+				return roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "expires_at must be before the year 10000")
+			}
 			expiresAt = &t
 		}
 		if _, err := s.getUser(ctx, c.tx, userID); err != nil {

@@ -279,6 +279,9 @@ func translate(err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return fmt.Errorf("%w: %s", roster.ErrUniqueViolation, pgErr.ConstraintName)
 	}
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") { // class 22: data exception
+		return fmt.Errorf("%w: %s", roster.ErrUnstorableValue, pgErr.Code)
+	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) && (liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return fmt.Errorf("%w: %v", roster.ErrUniqueViolation, err)

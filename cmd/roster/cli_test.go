@@ -193,7 +193,7 @@ func TestBootstrapAndMigrate(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		dsn := rostertest.NewDSN(t, b)
 		first := lastLine(runCommand(t, "bootstrap", "--database", dsn, "--email", "ops@example.com"))
-		second := lastLine(runCommand(t, "bootstrap", "--database", dsn, "--email", "OPS@example.com"))
+		second := lastLine(runCommand(t, "bootstrap", "--database", dsn, "--email", " OPS@example.com "))
 		if !patPattern.MatchString(first) || !patPattern.MatchString(second) || first == second {
 			t.Fatalf("bootstrap last lines %q and %q", first, second)
 		}

@@ -86,6 +86,7 @@ func newServeCommand() *cobra.Command {
 	var cfg serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
+		Args:  cobra.NoArgs,
 		Short: "Serve the API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.Context(), cmd.OutOrStdout(), cfg, nil)
@@ -193,6 +194,7 @@ func newBootstrapCommand() *cobra.Command {
 	var dsn, email string
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
+		Args:  cobra.NoArgs,
 		Short: "Ensure a platform admin with this email exists and print a fresh token for them",
 		Long: "Ensures an active platform admin with the given email (creating or promoting the user) and\n" +
 			"prints a new personal token for them as the last line of standard output.",
@@ -221,6 +223,7 @@ func newMigrateCommand() *cobra.Command {
 	var dsn string
 	cmd := &cobra.Command{
 		Use:   "migrate",
+		Args:  cobra.NoArgs,
 		Short: "Apply pending database migrations",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := store.Open(cmd.Context(), dsn)
@@ -239,6 +242,7 @@ func newMigrateCommand() *cobra.Command {
 	databaseFlag(cmd, &dsn)
 	status := &cobra.Command{
 		Use:   "status",
+		Args:  cobra.NoArgs,
 		Short: "List migrations and whether each is applied",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := store.Open(cmd.Context(), dsn)
@@ -270,6 +274,7 @@ func newMigrateCommand() *cobra.Command {
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
+		Args:  cobra.NoArgs,
 		Short: "Print Roster's version",
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "roster", version)

@@ -41,6 +41,7 @@ func newLoadtestCommand() *cobra.Command {
 	cfg := loadConfig{}
 	cmd := &cobra.Command{
 		Use:   "loadtest",
+		Args:  cobra.NoArgs,
 		Short: "Generate a realistic dataset and measure POST /v1/check over HTTP",
 		Long: "Seeds a fresh database (by default a temporary SQLite file) with users, organisations,\n" +
 			"workspaces and memberships (some expiring), serves Roster on a loopback port, and drives\n" +

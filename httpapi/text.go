@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/roster-dev/roster"
+)
+
+// plainText refuses text that the backends would not store alike: NUL
+// characters (PostgreSQL rejects them, SQLite keeps them) and invalid UTF-8,
+// in query parameters, the Idempotency-Key and JSON bodies. Refusing them
+// here gives one 400 on both backends instead of a database error.
+func (s *Server) plainText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name, values := range r.URL.Query() {
+			for _, v := range append(values, name) {
+				if !storableText(v) {
+					writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest,
+						"query parameter "+name+" must be UTF-8 text without NUL characters"))
+					return
+				}
+			}
+		}
+		if key := r.Header.Get("Idempotency-Key"); key != "" && !printableASCII(key) {
+			writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidIdempotencyKey,
+				"Idempotency-Key must be printable ASCII"))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if err == nil && len(body) <= maxBodyBytes && hasNULEscape(body) {
+				writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest,
+					"strings in the body must not contain NUL characters (\\u0000)"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !bytes.Contains([]byte(s), []byte{0})
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// hasNULEscape reports whether a JSON text holds a string with a NUL
+// character. JSON can only carry one as the escape \u0000 (a raw NUL byte is
+// not valid JSON); an escape is real when an odd number of backslashes
+// leads up to the u.
+func hasNULEscape(body []byte) bool {
+	const escape = `\u0000`
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(escape))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		slashes := 0
+		for k := at; k >= 0 && body[k] == '\\'; k-- {
+			slashes++
+		}
+		if slashes%2 == 1 {
+			return true
+		}
+		i = at + len(escape)
+	}
+}
