@@ -65,9 +65,11 @@ type IdempotencyStore interface {
 
 // IdempotencyWriter claims and completes idempotency records.
 type IdempotencyWriter interface {
-	// ClaimIdempotency inserts r unless a record for its scope and key exists
-	// (one older than staleBefore is replaced); it reports whether r was stored.
-	ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (bool, error)
+	// ClaimIdempotency inserts r unless a record for its scope and key exists;
+	// it replaces one older than staleBefore, or one still without a response
+	// that was claimed before abandonedBefore (its request died with its
+	// process). It reports whether r was stored.
+	ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore, abandonedBefore time.Time) (bool, error)
 	CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error
 	ReleaseIdempotency(ctx context.Context, scope, key string) error
 }

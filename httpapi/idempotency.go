@@ -18,6 +18,11 @@ import (
 // idempotencyWindow is how long a key's first response is replayed.
 const idempotencyWindow = 24 * time.Hour
 
+// abandonedAfter is how long a claimed key may wait for its response: no
+// request runs that long, so an older claim died with its process and a
+// retry may run.
+const abandonedAfter = 5 * time.Minute
+
 const maxIdempotencyKeyLen = 255
 
 // maxBodyBytes is the request body limit of every operation.
@@ -65,7 +70,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			Fingerprint: fingerprint(r, ri.actor, body),
 			CreatedAt:   now,
 		}
-		claimed, err := s.store.ClaimIdempotency(r.Context(), rec, now.Add(-idempotencyWindow))
+		claimed, err := s.store.ClaimIdempotency(r.Context(), rec, now.Add(-idempotencyWindow), now.Add(-abandonedAfter))
 		if err != nil {
 			writeProblem(w, r, problemFrom(r.Context(), err))
 			return

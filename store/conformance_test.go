@@ -231,7 +231,7 @@ func TestIdempotencyRecords(t *testing.T) {
 		ctx := context.Background()
 		r := roster.IdempotencyRecord{Scope: "usr_a", Key: "k", Fingerprint: "f1", CreatedAt: t0}
 		claim := func(r roster.IdempotencyRecord, staleBefore time.Time) bool {
-			ok, err := db.ClaimIdempotency(ctx, r, staleBefore)
+			ok, err := db.ClaimIdempotency(ctx, r, staleBefore, staleBefore)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,6 +239,14 @@ func TestIdempotencyRecords(t *testing.T) {
 		}
 		if !claim(r, t0.Add(-time.Hour)) || claim(r, t0.Add(-time.Hour)) {
 			t.Fatal("a key is claimed exactly once")
+		}
+		// A claim still without a response, older than abandonedBefore, died
+		// with its request: it may be claimed again.
+		if ok, err := db.ClaimIdempotency(ctx, r, t0.Add(-time.Hour), t0); err != nil || ok {
+			t.Fatalf("a fresh claim was taken over: %v %v", ok, err)
+		}
+		if ok, err := db.ClaimIdempotency(ctx, r, t0.Add(-time.Hour), t0.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("an abandoned claim was not taken over: %v %v", ok, err)
 		}
 		r.Status, r.ContentType, r.Body = 201, "application/json", []byte(`{"id":1}`)
 		if err := db.CompleteIdempotency(ctx, r); err != nil {

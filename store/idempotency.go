@@ -16,12 +16,13 @@ func (q queries) GetIdempotency(ctx context.Context, scope, key string) (roster.
 
 // ClaimIdempotency runs on the write pool: the claim must be visible to other
 // requests before the handler it guards starts its own transaction.
-func (db *DB) ClaimIdempotency(ctx context.Context, r roster.IdempotencyRecord, staleBefore time.Time) (bool, error) {
+func (db *DB) ClaimIdempotency(ctx context.Context, r roster.IdempotencyRecord, staleBefore, abandonedBefore time.Time) (bool, error) {
 	claimed := false
 	err := db.Update(ctx, func(t roster.Tx) error {
 		q := t.(*tx)
-		if _, err := q.exec(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at < ?`,
-			r.Scope, r.Key, ts(staleBefore)); err != nil {
+		if _, err := q.exec(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND key = ?
+			AND (created_at < ? OR (status = 0 AND created_at < ?))`,
+			r.Scope, r.Key, ts(staleBefore), ts(abandonedBefore)); err != nil {
 			return err
 		}
 		res, err := q.exec(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, status, content_type, body, created_at)
