@@ -85,7 +85,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
-		ri := &requestInfo{id: id, route: "unmatched", log: s.log.With("request_id", id)}
+		ri := &requestInfo{id: id, route: unmatchedRoute, log: s.log.With("request_id", id)}
 		if _, pattern := s.mux.Handler(r); pattern != "" {
 			ri.route = pattern // known before any middleware answers (a replay, a refusal)
 		}
@@ -159,15 +159,17 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// unmatchedRoute labels requests that match no route.
+const unmatchedRoute = "unmatched"
+
 // route serves matched routes and answers unknown paths and wrong methods
 // with problems instead of the mux's plain text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
-	if pattern != "" {
-		info(r.Context()).route = pattern
+	if info(r.Context()).route != unmatchedRoute { // matched in observe
 		s.mux.ServeHTTP(w, r)
 		return
 	}
+	h, _ := s.mux.Handler(r)
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	if probe.status == http.StatusMethodNotAllowed {
