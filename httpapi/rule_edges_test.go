@@ -131,6 +131,17 @@ func TestWorkspaceCreatedForSomeone(t *testing.T) {
 		if r := create(svc, map[string]any{"name": "z", "slug": "zzz", "owner_id": "usr_nope"}); r.Status != 404 {
 			t.Errorf("an unknown owner: %d %s", r.Status, r.Body)
 		}
+		dormant := env.CreateUser(map[string]any{"email": "dormant@example.com", "status": "suspended"}).ID
+		if r := create(svc, map[string]any{"name": "z", "slug": "zzz", "owner_id": dormant}); r.Status != 400 {
+			t.Errorf("a suspended owner: %d %s", r.Status, r.Body)
+		}
+		// An outsider named owner joins the organisation: a new seat, so
+		// within the cap.
+		tn.setPlan(t, map[string]any{"seat_cap": tn.seats(t).Used})
+		outsider := env.CreateUser(map[string]any{"email": "outsider@example.com"}).ID
+		if r := create(svc, map[string]any{"name": "z", "slug": "zzz", "owner_id": outsider}); r.Status != 402 {
+			t.Errorf("a new owner over the seat cap: %d %s", r.Status, r.Body)
+		}
 	})
 }
 

@@ -121,5 +121,20 @@ func TestSeatRaceWithUserStatus(t *testing.T) {
 			})
 			tn.wantUsed(t, "after reactivation racing removal", 1)
 		}
+		// Racing the deletion of the whole organisation, the reactivation
+		// still succeeds: the gone organisation's seats need no settling.
+		for i := range 5 {
+			other := newTenant(t, env, fmt.Sprintf("gone-%d", i))
+			carl := env.CreateUser(map[string]any{"email": fmt.Sprintf("carl%d@example.com", i)}).ID
+			env.PutOrgMember(other.aliceToken, other.org.ID, carl, "member").Want(t, 201)
+			env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + carl, Token: env.AdminToken, Body: map[string]any{"status": "suspended"}})
+			concurrently(2, func(i int) {
+				if i == 0 {
+					env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + carl, Token: env.AdminToken, Body: map[string]any{"status": "active"}})
+				} else {
+					env.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/orgs/" + other.org.ID, Token: other.aliceToken})
+				}
+			})
+		}
 	})
 }

@@ -79,7 +79,7 @@ func New(svc *service.Service, store Idempotency, opts Options) *Server {
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.requireAuth)
 	s.routes()
-	s.handler = s.observe(s.plainText(s.authenticate(s.idempotent(http.HandlerFunc(s.route)))))
+	s.handler = s.observe(s.authenticate(s.plainText(s.idempotent(http.HandlerFunc(s.route)))))
 	return s
 }
 

@@ -31,8 +31,12 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 		}
 		if r.Body != nil && r.Body != http.NoBody {
 			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			if err != nil {
+				writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest, "the request body could not be read"))
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if err == nil && len(body) <= maxBodyBytes && hasNULEscape(body) {
+			if len(body) <= maxBodyBytes && hasNULEscape(body) {
 				writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest,
 					"strings in the body must not contain NUL characters (\\u0000)"))
 				return

@@ -76,7 +76,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *roster
 	org := roster.Org{ID: roster.NewID(roster.PrefixOrg), Name: in.Name, Slug: in.Slug, MembersCanCreateWorkspaces: true, Plan: roster.DefaultPlan()}
 	var first *roster.Workspace
 	err := s.update(ctx, func(c *change) error {
-		if _, err := s.getUser(ctx, c.tx, ownerID); err != nil {
+		if err := s.requireActiveOwner(c, ownerID); err != nil {
 			return err
 		}
 		org.CreatedAt, org.UpdatedAt = c.now, c.now
@@ -314,6 +314,19 @@ func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) err
 		}
 		return c.endOrgMember(m)
 	})
+}
+
+// requireActiveOwner checks that the user a new organisation or workspace
+// is made for exists and is active: an inactive owner owns nothing (rule 1).
+func (s *Service) requireActiveOwner(c *change, userID string) error {
+	u, err := s.getUser(c.ctx, c.tx, userID)
+	if err != nil {
+		return err
+	}
+	if !u.Active() {
+		return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "the owner must be an active user").With("field", "owner_id")
+	}
+	return nil
 }
 
 func orgAudit(o roster.Org) map[string]any {

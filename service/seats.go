@@ -72,12 +72,15 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 	// membership write could be recounted from what it is replacing.
 	err := c.tx.LockOrg(c.ctx, orgID)
 	if errors.Is(err, roster.ErrNotFound) {
-		return nil // deleted with everything in it
+		return nil // gone with everything in it
 	}
 	if err != nil {
 		return err
 	}
 	org, err := c.tx.GetOrg(c.ctx, orgID)
+	if errors.Is(err, roster.ErrNotFound) {
+		return nil // deleted, by this change or one that committed first
+	}
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,8 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 	}
 	for _, om := range derived {
 		role := om.Role.DerivedWorkspaceRole()
+		// On a tie the direct membership shows: it is the member's own row
+		// (a check answers with the organisation's role, which does not expire).
 		if cur, ok := byUser[om.UserID]; ok && cur.Role.AtLeast(role) {
 			continue
 		}

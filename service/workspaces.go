@@ -60,9 +60,10 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.
 			owner = c.actor.Subject().ID
 		}
 		if owner != "" {
-			if _, err := s.getUser(ctx, c.tx, owner); err != nil {
+			if err := s.requireActiveOwner(c, owner); err != nil {
 				return err
 			}
+			c.requireCapacity(org.ID) // an outsider named owner joins the organisation
 		}
 		w, err = c.createWorkspace(org, in, owner)
 		return err
