@@ -70,6 +70,9 @@ type IdempotencyWriter interface {
 	// that was claimed before abandonedBefore (its request died with its
 	// process). It reports whether r was stored.
 	ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore, abandonedBefore time.Time) (bool, error)
+	// CompleteIdempotency stores r's response on the claim r made (the same
+	// CreatedAt); a claim taken over since is left alone.
 	CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error
-	ReleaseIdempotency(ctx context.Context, scope, key string) error
+	// ReleaseIdempotency deletes the claim r made, if it is still there.
+	ReleaseIdempotency(ctx context.Context, r IdempotencyRecord) error
 }

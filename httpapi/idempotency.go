@@ -84,7 +84,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		completed := false
 		defer func() {
 			if !completed { // the handler failed or panicked: let a retry run again
-				s.store.ReleaseIdempotency(context.WithoutCancel(r.Context()), rec.Scope, rec.Key)
+				s.store.ReleaseIdempotency(context.WithoutCancel(r.Context()), rec)
 			}
 		}()
 		next.ServeHTTP(cw, r)

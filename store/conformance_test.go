@@ -261,7 +261,18 @@ func TestIdempotencyRecords(t *testing.T) {
 		if !claim(later, t0.Add(time.Hour)) {
 			t.Error("a stale key could not be claimed again")
 		}
-		if err := db.ReleaseIdempotency(ctx, "usr_a", "k"); err != nil {
+		// The request that lost its claim neither completes nor releases
+		// the claim that replaced it.
+		if err := db.CompleteIdempotency(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseIdempotency(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.GetIdempotency(ctx, "usr_a", "k"); err != nil || got.Fingerprint != "f2" || got.Status != 0 {
+			t.Errorf("the claim that replaced an old one: %+v %v", got, err)
+		}
+		if err := db.ReleaseIdempotency(ctx, later); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.GetIdempotency(ctx, "usr_a", "k"); !errors.Is(err, roster.ErrNotFound) {

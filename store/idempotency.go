@@ -39,11 +39,12 @@ func (db *DB) ClaimIdempotency(ctx context.Context, r roster.IdempotencyRecord, 
 
 func (db *DB) CompleteIdempotency(ctx context.Context, r roster.IdempotencyRecord) error {
 	_, err := db.write.ExecContext(ctx, db.rebind(`UPDATE idempotency_keys SET status = ?, content_type = ?, body = ?
-		WHERE scope = ? AND key = ?`), r.Status, r.ContentType, r.Body, r.Scope, r.Key)
+		WHERE scope = ? AND key = ? AND created_at = ?`), r.Status, r.ContentType, r.Body, r.Scope, r.Key, ts(r.CreatedAt))
 	return translate(err)
 }
 
-func (db *DB) ReleaseIdempotency(ctx context.Context, scope, key string) error {
-	_, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM idempotency_keys WHERE scope = ? AND key = ?`), scope, key)
+func (db *DB) ReleaseIdempotency(ctx context.Context, r roster.IdempotencyRecord) error {
+	_, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at = ?`),
+		r.Scope, r.Key, ts(r.CreatedAt))
 	return translate(err)
 }
