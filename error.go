@@ -29,6 +29,7 @@ const (
 	CodeBodyTooLarge         = "body_too_large"
 	CodeUnsupportedMediaType = "unsupported_media_type"
 	CodeRouteNotFound        = "route_not_found"
+	CodeNotReady             = "not_ready"
 	CodeMethodNotAllowed     = "method_not_allowed"
 	CodeInvalidCursor        = "invalid_cursor"
 	CodeInvalidEmail         = "invalid_email"

@@ -159,7 +159,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		logger(ctx).WarnContext(ctx, "not ready", "error", err)
-		writeProblem(w, r, newProblem(http.StatusServiceUnavailable, "not_ready", err.Error()))
+		writeProblem(w, r, newProblem(http.StatusServiceUnavailable, roster.CodeNotReady, err.Error()))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

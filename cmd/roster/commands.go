@@ -146,24 +146,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	go svc.Run(listenCtx)
 	go svc.KeepSeats(listenCtx, seatRecheckInterval)
 
-	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: func(ctx context.Context) error {
-		select {
-		case <-svc.Listening():
-		default:
-			return errors.New("not yet listening for other replicas' changes")
-		}
-		if err := db.Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
-		}
-		current, err := db.MigrationsCurrent(ctx)
-		if err != nil {
-			return err
-		}
-		if !current {
-			return errors.New("migrations pending")
-		}
-		return nil
-	}})
+	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db)})
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
@@ -188,6 +171,29 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// readiness is /readyz: the replica hears other replicas' changes, its
+// database answers, and its migrations are current.
+func readiness(svc *service.Service, db *store.DB) func(context.Context) error {
+	return func(ctx context.Context) error {
+		select {
+		case <-svc.Listening():
+		default:
+			return errors.New("not yet listening for other replicas' changes")
+		}
+		if err := db.Ping(ctx); err != nil {
+			return fmt.Errorf("database unreachable: %w", err)
+		}
+		current, err := db.MigrationsCurrent(ctx)
+		if err != nil {
+			return err
+		}
+		if !current {
+			return errors.New("migrations pending")
+		}
+		return nil
+	}
 }
 
 func newBootstrapCommand() *cobra.Command {
