@@ -33,7 +33,6 @@ func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userA
 	return ua, nil
 }
 
-// in returns the user's effective access to workspace w at now.
 // related reports whether the user has any membership, live or expired, in
 // the workspace or its organisation.
 func (ua *userAccess) related(w roster.Workspace) bool {
@@ -53,6 +52,7 @@ func (ua *userAccess) inOrg(orgID string) bool {
 	return false
 }
 
+// in returns the user's effective access to workspace w at now.
 func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 	var direct *roster.WorkspaceMembership
 	if m, ok := ua.workspaces[w.ID]; ok {

@@ -357,10 +357,7 @@ func (s *Service) RecheckSeats(ctx context.Context) (int, error) {
 		byOrg[seat.OrgID] = append(byOrg[seat.OrgID], seat.UserID)
 	}
 	for _, orgID := range slices.Sorted(maps.Keys(byOrg)) {
-		err := s.update(ctx, func(c *change) error {
-			if err := c.tx.LockOrg(c.ctx, orgID); err != nil {
-				return err
-			}
+		err := s.update(ctx, func(c *change) error { // settling takes the organisation's lock
 			for _, userID := range byOrg[orgID] {
 				c.markSeat(orgID, userID)
 			}
