@@ -99,8 +99,9 @@ func TestMemberPagesSkipExpired(t *testing.T) {
 	})
 }
 
-// TestWorkspaceCreatedForSomeone: a service token names the workspace's
-// owner (every workspace starts with one); users may not.
+// TestWorkspaceCreatedForSomeone: staff and service tokens may name a new
+// workspace's owner; users may not. Without one, a service token's
+// workspace is governed by the organisation's owners.
 func TestWorkspaceCreatedForSomeone(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		env := rostertest.NewEnv(t, b)
@@ -111,8 +112,11 @@ func TestWorkspaceCreatedForSomeone(t *testing.T) {
 			body["org_id"] = tn.org.ID
 			return env.Do(rostertest.Req{Method: "POST", Path: "/v1/workspaces", Token: token, Body: body})
 		}
-		if r := create(svc, map[string]any{"name": "x", "slug": "xxx"}); r.Status != 400 || r.Code(t) != roster.CodeInvalidRequest {
-			t.Errorf("a service token naming no owner: %d %s", r.Status, r.Body)
+		unowned := create(svc, map[string]any{"name": "w", "slug": "www"}).Want(t, 201).Map(t)["id"].(string)
+		var members struct{ Data []rostertest.Member }
+		env.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/workspaces/" + unowned + "/members", Token: env.AdminToken}).JSON(t, &members)
+		if len(members.Data) != 1 || members.Data[0].UserID != tn.alice.ID || !members.Data[0].Derived {
+			t.Errorf("members of a workspace the host application made: %+v", members.Data)
 		}
 		bob := env.CreateUser(map[string]any{"email": "bob@example.com"}).ID
 		id := create(svc, map[string]any{"name": "x", "slug": "xxx", "owner_id": bob}).Want(t, 201).Map(t)["id"].(string)

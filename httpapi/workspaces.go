@@ -79,7 +79,7 @@ func (s *Server) registerWorkspaces(api huma.API) {
 				OrgID   string `json:"org_id"`
 				Name    string `json:"name" minLength:"1" maxLength:"200"`
 				Slug    string `json:"slug" doc:"Lowercase letters, digits and dashes; unique in the organisation"`
-				OwnerID string `json:"owner_id,omitempty" doc:"Staff and service tokens: the user who will own it (required for service tokens)"`
+				OwnerID string `json:"owner_id,omitempty" doc:"Staff and service tokens: the user who will own it"`
 			}
 		}) (*wsOutput, error) {
 			w, err := s.svc.CreateWorkspace(ctx, service.NewWorkspace{OrgID: in.Body.OrgID, Name: in.Body.Name, Slug: in.Body.Slug, OwnerID: in.Body.OwnerID})

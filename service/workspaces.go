@@ -12,7 +12,7 @@ type NewWorkspace struct {
 	OrgID   string
 	Name    string
 	Slug    string
-	OwnerID string // staff and service tokens create workspaces for a user
+	OwnerID string // staff and service tokens may create workspaces for a user
 }
 
 // WorkspacePatch is the input of UpdateWorkspace.
@@ -53,10 +53,9 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.
 		switch {
 		case owner != "" && !oa.operator:
 			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff and service tokens may create a workspace for someone else")
-		case owner == "" && c.actor.IsService():
-			// Every workspace starts with an owner of its own (rule 1).
-			return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "a service token must name the owner_id").With("field", "owner_id")
-		case owner == "" && !c.actor.IsSystem():
+		case owner == "" && !c.actor.IsService() && !c.actor.IsSystem():
+			// The creator owns it. The host application's backend is no one:
+			// without owner_id, the organisation's owners govern it.
 			owner = c.actor.Subject().ID
 		}
 		if owner != "" {
