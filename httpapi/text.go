@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/roster-dev/roster"
@@ -47,7 +48,7 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 }
 
 func storableText(s string) bool {
-	return utf8.ValidString(s) && !bytes.Contains([]byte(s), []byte{0})
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 func printableASCII(s string) bool {
