@@ -19,6 +19,7 @@ const (
 	KindGone                        // existed, but is archived
 	KindPaymentRequired             // the organisation's seat cap would be exceeded
 	KindTooLarge                    // the request body is too large
+	KindUnavailable                 // the database is busy or unreachable: retry later
 )
 
 // Stable error codes. Clients match on these; never change one.
@@ -78,6 +79,9 @@ const (
 	CodeIdempotencyKeyReused  = "idempotency_key_reused"
 	CodeIdempotencyInProgress = "idempotency_request_in_progress"
 	CodeInvalidIdempotencyKey = "invalid_idempotency_key"
+	CodeBusy                  = "busy"
+	CodeDatabaseUnavailable   = "database_unavailable"
+	CodeRequestTimeout        = "request_timeout"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for
@@ -146,3 +150,12 @@ var ErrUniqueViolation = &Error{Kind: KindConflict, Code: "unique_violation", Me
 // value as data (text it cannot encode, a time out of its range): the
 // request was bad, not the server.
 var ErrUnstorableValue = &Error{Kind: KindInvalid, Code: CodeInvalidRequest, Message: "a value in the request cannot be stored"}
+
+// ErrBusy is what stores return when the database could not take the work in
+// time because other work holds what it needs (a lock, the single writer):
+// a retry shortly after is likely to succeed.
+var ErrBusy = &Error{Kind: KindUnavailable, Code: CodeBusy, Message: "the database is busy; retry shortly"}
+
+// ErrUnavailable is what stores return when the database cannot be reached or
+// did not answer in time.
+var ErrUnavailable = &Error{Kind: KindUnavailable, Code: CodeDatabaseUnavailable, Message: "the database is unavailable; retry shortly"}

@@ -38,13 +38,33 @@ type Store interface {
 	IdempotencyWriter
 	// Update runs fn in a write transaction and commits if fn returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// Listen calls fn with every invalidation message committed by any
-	// replica until ctx ends, and with "" whenever it starts listening
-	// (first, and after a reconnection, when messages may have been lost).
-	Listen(ctx context.Context, fn func(message string)) error
+	// Listen tells l of every invalidation committed by any replica until
+	// ctx ends.
+	Listen(ctx context.Context, l InvalidationListener) error
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// InvalidationListener hears the cache invalidations of every replica.
+// Its methods are called from one goroutine, in order.
+type InvalidationListener interface {
+	// Reset says that messages may have been missed (the first connection,
+	// a reconnection): everything cached must be forgotten. Every message
+	// committed from now on will be heard.
+	Reset()
+	// Invalidate handles one message.
+	Invalidate(message string)
+	// Synced says that every message committed before at has been heard.
+	// A store that cannot miss a message (one process, SQLite) reports
+	// AlwaysSynced once.
+	Synced(at time.Time)
+	// Dropped says that the listening connection was lost: until the next
+	// Reset, messages are being missed.
+	Dropped(err error)
+}
+
+// AlwaysSynced is the Synced time of a store whose caches cannot go stale.
+var AlwaysSynced = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // IdempotencyRecord remembers the response to a POST sent with an
 // Idempotency-Key, so a retry gets the same answer.

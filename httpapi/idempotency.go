@@ -84,7 +84,9 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		completed := false
 		defer func() {
 			if !completed { // the handler failed or panicked: let a retry run again
-				s.store.ReleaseIdempotency(context.WithoutCancel(r.Context()), rec)
+				ctx, cancel := s.afterwards(r.Context())
+				defer cancel()
+				s.store.ReleaseIdempotency(ctx, rec)
 			}
 		}()
 		next.ServeHTTP(cw, r)
@@ -93,12 +95,20 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		}
 		rec.Status, rec.ContentType = cw.status, cw.Header().Get("Content-Type")
 		rec.Body = redact(cw.body.Bytes(), ri.idem.redact)
-		if err := s.store.CompleteIdempotency(context.WithoutCancel(r.Context()), rec); err != nil {
+		ctx, cancel := s.afterwards(r.Context())
+		defer cancel()
+		if err := s.store.CompleteIdempotency(ctx, rec); err != nil {
 			logger(r.Context()).ErrorContext(r.Context(), "storing idempotent response", "error", err)
 			return
 		}
 		completed = true
 	})
+}
+
+// afterwards is the context of the bookkeeping that must follow a request
+// even when its own deadline has passed: as long again.
+func (s *Server) afterwards(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 }
 
 func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec roster.IdempotencyRecord) {

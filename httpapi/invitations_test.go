@@ -35,7 +35,7 @@ func accept(env *rostertest.Env, token string, body map[string]any) *rostertest.
 
 func TestInvitations(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
-		env := rostertest.NewEnv(t, b, func(o *service.Options) { o.InviteURL = "https://app.example/join?t={token}" })
+		env := rostertest.NewEnv(t, b, rostertest.WithService(func(o *service.Options) { o.InviteURL = "https://app.example/join?t={token}" }))
 		tn := newTenant(t, env, "acme")
 		ws := tn.ws.ID
 

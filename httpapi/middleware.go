@@ -123,6 +123,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// bounded gives the request a deadline: database work that cannot finish
+// within it fails as a 503 instead of holding the request, a connection
+// and perhaps a lock.
+func (s *Server) bounded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // authenticate resolves the bearer token, if any, into an actor. Whether an
 // operation needs one is decided per operation (requireAuth).
 func (s *Server) authenticate(next http.Handler) http.Handler {

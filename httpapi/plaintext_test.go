@@ -18,7 +18,7 @@ import (
 // table: neither a token nor its secret part may be there.
 func TestNoPlaintextTokenInDatabase(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
-		env := rostertest.NewEnv(t, b, func(o *service.Options) { o.InviteURL = "https://app.example/join?t={token}" })
+		env := rostertest.NewEnv(t, b, rostertest.WithService(func(o *service.Options) { o.InviteURL = "https://app.example/join?t={token}" }))
 		ann, annToken := env.NewUserWithToken("ann@example.com")
 		bot := env.CreateUser(map[string]any{})
 		secrets := []string{env.AdminToken, annToken,

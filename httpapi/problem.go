@@ -58,7 +58,11 @@ var statusOf = map[roster.Kind]int{
 	roster.KindGone:            http.StatusGone,
 	roster.KindPaymentRequired: http.StatusPaymentRequired,
 	roster.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	roster.KindUnavailable:     http.StatusServiceUnavailable,
 }
+
+// retryAfterSeconds is what a 503 tells clients to wait before retrying.
+const retryAfterSeconds = "1"
 
 func newProblem(status int, code, detail string) *Problem {
 	return &Problem{Type: "urn:roster:problem:" + code, Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
@@ -76,6 +80,9 @@ func problemFrom(ctx context.Context, err error) *Problem {
 		logger(ctx).ErrorContext(ctx, "internal error", "error", err)
 		p = newProblem(http.StatusInternalServerError, roster.CodeInternal, "an unexpected error occurred; it has been logged")
 	} else {
+		if e.Kind == roster.KindUnavailable {
+			logger(ctx).WarnContext(ctx, "database unavailable", "error", err)
+		}
 		p = newProblem(statusOf[e.Kind], e.Code, e.Message)
 		if len(e.Details) > 0 {
 			p.Extra = e.Details
@@ -189,6 +196,9 @@ func init() {
 			}
 		}
 		p.RequestID = requestID(ctx.Context())
+		if p.Status == http.StatusServiceUnavailable {
+			ctx.SetHeader("Retry-After", retryAfterSeconds)
+		}
 		return p
 	}
 }
@@ -199,6 +209,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 		p.RequestID = requestID(r.Context())
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	w.WriteHeader(p.Status)
 	json.NewEncoder(w).Encode(p)
 }

@@ -24,6 +24,10 @@ import (
 // Version is reported in the OpenAPI document.
 var Version = "0.1.0"
 
+// DefaultRequestTimeout is Options.RequestTimeout and Options.BodyReadTimeout
+// when none is given.
+const DefaultRequestTimeout = 5 * time.Second
+
 // Idempotency is what the API needs of the store to remember responses.
 type Idempotency interface {
 	roster.IdempotencyStore
@@ -41,20 +45,28 @@ type Options struct {
 	Pools map[string]*sql.DB
 	// QuietRequests logs only failed requests (5xx), not every one.
 	QuietRequests bool
+	// RequestTimeout bounds one request from its headers on, database work
+	// included; database work that overruns it is a 503. Default 5 s.
+	RequestTimeout time.Duration
+	// BodyReadTimeout bounds reading one request's body (a slow client);
+	// the bound ends with the read. Default 5 s.
+	BodyReadTimeout time.Duration
 }
 
 // Server is Roster's HTTP API.
 type Server struct {
-	svc     *service.Service
-	store   Idempotency
-	log     *slog.Logger
-	clock   roster.Clock
-	ready   func(context.Context) error
-	quiet   bool
-	mux     *http.ServeMux
-	api     huma.API
-	metrics metrics
-	handler http.Handler
+	svc         *service.Service
+	store       Idempotency
+	log         *slog.Logger
+	clock       roster.Clock
+	ready       func(context.Context) error
+	quiet       bool
+	timeout     time.Duration
+	bodyTimeout time.Duration
+	mux         *http.ServeMux
+	api         huma.API
+	metrics     metrics
+	handler     http.Handler
 }
 
 type metrics struct {
@@ -74,12 +86,19 @@ func New(svc *service.Service, store Idempotency, opts Options) *Server {
 	if opts.Ready == nil {
 		opts.Ready = func(context.Context) error { return nil }
 	}
-	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests, mux: http.NewServeMux()}
-	s.metrics = newMetrics(opts.Pools)
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = DefaultRequestTimeout
+	}
+	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests,
+		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux()}
+	s.metrics = newMetrics(opts.Pools, svc)
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.requireAuth)
 	s.routes()
-	s.handler = s.observe(s.authenticate(s.plainText(s.idempotent(http.HandlerFunc(s.route)))))
+	s.handler = s.observe(s.bounded(s.authenticate(s.plainText(s.idempotent(http.HandlerFunc(s.route))))))
 	return s
 }
 
@@ -121,6 +140,9 @@ func (s *Server) routes() {
 
 // secured marks an operation as needing a bearer token.
 func (s *Server) secured(op huma.Operation) huma.Operation {
+	// plainText reads the body under its own deadline and clears it; huma's
+	// would stay on the connection and cancel the next requests on it.
+	op.BodyReadTimeout = -1
 	op.Security = []map[string][]string{{bearerScheme: {}}}
 	op.Parameters = append(op.Parameters, &huma.Param{Name: "Roster-On-Behalf-Of", In: "header",
 		Description: "With a service token: act as this user (usr_…)", Schema: &huma.Schema{Type: huma.TypeString}})
@@ -166,7 +188,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"status": "ready"})
 }
 
-func newMetrics(pools map[string]*sql.DB) metrics {
+func newMetrics(pools map[string]*sql.DB, svc *service.Service) metrics {
 	m := metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -178,7 +200,20 @@ func newMetrics(pools map[string]*sql.DB) metrics {
 		}, []string{"method", "route"}),
 	}
 	m.registry.MustRegister(m.requests, m.latency,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "roster_invalidation_listener_drops_total",
+			Help: "Times the connection hearing other replicas' cache invalidations was lost.",
+		}, func() float64 { return float64(svc.ListenerDrops()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "roster_invalidation_listener_current",
+			Help: "1 while this replica provably hears other replicas' invalidations and answers from its caches, 0 while it reads the database instead.",
+		}, func() float64 {
+			if svc.Hearing() != nil {
+				return 0
+			}
+			return 1
+		}))
 	for name, db := range pools {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}

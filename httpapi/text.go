@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/roster-dev/roster"
@@ -31,7 +34,13 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			body, err := s.readBody(w, r)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				w.Header().Set("Connection", "close")
+				writeProblem(w, r, newProblem(http.StatusRequestTimeout, roster.CodeRequestTimeout,
+					"the request body did not arrive within "+s.bodyTimeout.String()))
+				return
+			}
 			if err != nil {
 				writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest, "the request body could not be read"))
 				return
@@ -45,6 +54,19 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads the request body (up to one byte past the limit) under the
+// body read deadline, and lifts the deadline once read: a deadline left on
+// the connection would end the request, and every later one on the same
+// keep-alive connection, when it passed.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return nil, err
+	}
+	defer rc.SetReadDeadline(time.Time{})
+	return io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 }
 
 func storableText(s string) bool {

@@ -34,6 +34,9 @@ type authCache struct {
 	workspaces *otter.Cache[string, roster.Workspace] // by workspace id
 	mu         sync.RWMutex
 	gen        atomic.Uint64
+	// current reports whether cached entries may be used: only while the
+	// replica provably hears other replicas' invalidations.
+	current func() bool
 }
 
 type tokenEntry struct {
@@ -97,8 +100,13 @@ func (c *authCache) apply(msg string) {
 }
 
 // load returns the cached value for key or loads it, caching the result only
-// when no invalidation happened meanwhile.
+// when no invalidation happened meanwhile. While the replica cannot show it
+// hears other replicas, the cache is neither read nor filled.
 func load[V any](c *authCache, cache *otter.Cache[string, V], key string, fetch func() (V, error)) (V, error) {
+	current := c.current == nil || c.current()
+	if !current {
+		return fetch()
+	}
 	if v, ok := cache.GetIfPresent(key); ok {
 		return v, nil
 	}

@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -30,6 +28,11 @@ type Options struct {
 	// InviteURL is the host application's accept link, with {token} where
 	// the invitation's secret goes.
 	InviteURL string
+	// MaxStaleness bounds how far behind other replicas' changes a cached
+	// authentication or decision may be. A replica that cannot show it has
+	// heard every invalidation committed that long ago reads the database
+	// instead. Default one second.
+	MaxStaleness time.Duration
 }
 
 // Service implements Roster's use cases on top of a store.
@@ -41,9 +44,8 @@ type Service struct {
 	actions             map[string]roster.WorkspaceRole
 	restrictOrgCreation bool
 	inviteURL           string
-	listening           chan struct{}
 	origin              string // names this replica on the invalidations it sends
-	listeningOnce       sync.Once
+	hearing             *hearing
 }
 
 // New returns a service on store.
@@ -57,31 +59,35 @@ func New(store roster.Store, opts Options) *Service {
 	if opts.AuthCacheSize == 0 {
 		opts.AuthCacheSize = 100_000
 	}
-	return &Service{store: store, clock: opts.Clock, log: opts.Logger, auth: newAuthCache(opts.AuthCacheSize),
-		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL, listening: make(chan struct{}),
+	if opts.MaxStaleness <= 0 {
+		opts.MaxStaleness = time.Second
+	}
+	s := &Service{store: store, clock: opts.Clock, log: opts.Logger,
+		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL,
 		origin: rand.Text()}
+	s.auth = newAuthCache(opts.AuthCacheSize)
+	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
+	s.auth.current = s.hearing.current
+	return s
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.
-// A replica's own invalidations come back too; it applied them at commit,
-// and applying them again would only evict what it has cached since.
 func (s *Service) Run(ctx context.Context) error {
-	return s.store.Listen(ctx, func(msg string) {
-		if msg == "" { // (re)connected: anything may have been missed
-			s.auth.apply("")
-			s.listeningOnce.Do(func() { close(s.listening) })
-			return
-		}
-		origin, body, _ := strings.Cut(msg, originSeparator)
-		if origin != s.origin {
-			s.auth.apply(body)
-		}
-	})
+	return s.store.Listen(ctx, s.hearing)
 }
 
-// Listening is closed once Run hears other replicas' changes. Until then a
-// replica may serve from caches another replica has made stale.
-func (s *Service) Listening() <-chan struct{} { return s.listening }
+// Listening is closed once Run first hears other replicas' changes.
+func (s *Service) Listening() <-chan struct{} { return s.hearing.first }
+
+// Hearing reports whether this replica's caches are known to be current:
+// it hears other replicas' invalidations and has heard all of those
+// committed more than MaxStaleness ago. While it does not, it reads the
+// database instead of its caches.
+func (s *Service) Hearing() error { return s.hearing.err() }
+
+// ListenerDrops counts the times the connection that hears other replicas'
+// invalidations was lost.
+func (s *Service) ListenerDrops() uint64 { return s.hearing.drops.Load() }
 
 func (s *Service) now() time.Time { return roster.Now(s.clock) }
 

@@ -2,9 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/roster-dev/roster"
 )
 
 // notifyChannel carries cache invalidations between replicas of one
@@ -28,48 +35,139 @@ func (t *tx) Notify(ctx context.Context, message string) error {
 	return err
 }
 
-// Listen delivers invalidation messages until ctx ends. When the connection
-// drops it calls fn("") — messages may have been missed, so callers must
-// forget everything — and reconnects.
-func (db *DB) Listen(ctx context.Context, fn func(message string)) error {
+const (
+	// heartbeatInterval is how often a listening replica sends itself a
+	// heartbeat through the database. PostgreSQL delivers notifications in
+	// commit order, so hearing one's own heartbeat proves that every
+	// invalidation committed before it was sent has been heard.
+	heartbeatInterval = 200 * time.Millisecond
+	// listenSilence is how long a listening connection may stay quiet,
+	// heartbeats included, before it is taken for dead and replaced.
+	listenSilence = 10 * heartbeatInterval
+	// heartbeatPrefix starts heartbeat messages; invalidations start with
+	// a replica's origin, which never contains it.
+	heartbeatPrefix = "\x01hb:"
+	backoffFirst    = 50 * time.Millisecond
+	backoffMax      = 2 * time.Second
+)
+
+// Listen tells l of every invalidation message until ctx ends. On
+// PostgreSQL it reconnects when the connection drops or goes quiet, with a
+// backoff that starts over after every connection that worked.
+func (db *DB) Listen(ctx context.Context, l roster.InvalidationListener) error {
 	if db.dialect != Postgres {
-		fn("") // listening from the start: there is no other replica to hear
+		l.Reset() // one process: every write invalidates this cache directly
+		l.Synced(roster.AlwaysSynced)
 		<-ctx.Done()
 		return nil
 	}
-	backoff := 100 * time.Millisecond
+	backoff := backoffFirst
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx, fn)
+		connected, err := db.listenOnce(ctx, l)
 		if ctx.Err() != nil {
 			break
 		}
-		_ = err // the connection dropped; reconnect below
-		fn("")
+		l.Dropped(err)
+		if connected {
+			backoff = backoffFirst
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 5*time.Second)
+		backoff = min(backoff*2, backoffMax)
 	}
 	return nil
 }
 
-func (db *DB) listenOnce(ctx context.Context, fn func(string)) error {
-	conn, err := pgx.Connect(ctx, db.dsn)
+// listenOnce listens on one connection until it fails; connected reports
+// whether it got as far as listening.
+func (db *DB) listenOnce(ctx context.Context, l roster.InvalidationListener) (connected bool, err error) {
+	conn, err := pgx.ConnectConfig(ctx, db.pgConf.Copy())
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.channel}.Sanitize()); err != nil {
-		return err
+		return false, err
 	}
-	// Anything committed while we were not listening is unknown: start clean.
-	fn("")
+	l.Reset() // anything committed while we were not listening is unknown
+
+	hbCtx, stopHeartbeats := context.WithCancel(ctx)
+	defer stopHeartbeats()
+	hb := &heartbeats{nonce: rand.Text(), sent: map[uint64]time.Time{}}
+	go db.sendHeartbeats(hbCtx, hb)
+
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		waitCtx, cancel := context.WithTimeout(ctx, listenSilence)
+		n, err := conn.WaitForNotification(waitCtx)
+		cancel()
 		if err != nil {
-			return err
+			if ctx.Err() == nil && waitCtx.Err() != nil {
+				err = fmt.Errorf("no notification, not even a heartbeat, for %v", listenSilence)
+			}
+			return true, err
 		}
-		fn(n.Payload)
+		if !strings.HasPrefix(n.Payload, heartbeatPrefix) {
+			l.Invalidate(n.Payload)
+			continue
+		}
+		if at, ok := hb.heard(n.Payload); ok {
+			l.Synced(at)
+		}
+	}
+}
+
+// heartbeats remembers when each of one connection's heartbeats was sent.
+type heartbeats struct {
+	nonce string // tells this connection's heartbeats from other replicas'
+	mu    sync.Mutex
+	seq   uint64
+	sent  map[uint64]time.Time
+}
+
+func (h *heartbeats) next(now time.Time) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	h.sent[h.seq] = now
+	return heartbeatPrefix + h.nonce + ":" + strconv.FormatUint(h.seq, 10)
+}
+
+// heard returns when the heartbeat in payload was sent, if it is ours, and
+// forgets it and every earlier one.
+func (h *heartbeats) heard(payload string) (time.Time, bool) {
+	nonce, seqText, _ := strings.Cut(strings.TrimPrefix(payload, heartbeatPrefix), ":")
+	seq, err := strconv.ParseUint(seqText, 10, 64)
+	if nonce != h.nonce || err != nil {
+		return time.Time{}, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at, ok := h.sent[seq]
+	for s := range h.sent {
+		if s <= seq {
+			delete(h.sent, s)
+		}
+	}
+	return at, ok
+}
+
+// sendHeartbeats notifies the channel every heartbeatInterval through the
+// ordinary pool: a heartbeat heard proves both the pool and the listening
+// connection current.
+func (db *DB) sendHeartbeats(ctx context.Context, h *heartbeats) {
+	t := time.NewTicker(heartbeatInterval)
+	defer t.Stop()
+	for {
+		sendCtx, cancel := context.WithTimeout(ctx, listenSilence)
+		_, err := db.write.ExecContext(sendCtx, db.rebind(`SELECT pg_notify(?, ?)`), db.channel, h.next(time.Now()))
+		cancel()
+		_ = err // an unheard heartbeat is the signal; nothing else to do
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -16,9 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -33,10 +35,24 @@ const (
 	Postgres Dialect = "postgres"
 )
 
+// Options tune a store. Zero values take defaults.
+type Options struct {
+	// Timeout bounds, on PostgreSQL, each statement, each wait for a lock,
+	// each connection attempt, and how long a session may sit idle inside a
+	// transaction: a client that dies or is cut off mid-transaction releases
+	// its locks after it. Roster never leaves a transaction idle on purpose.
+	// Requests carry their own, usually equal, deadline.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is Options.Timeout when none is given.
+const DefaultTimeout = 5 * time.Second
+
 // DB is Roster's store on one database.
 type DB struct {
 	dialect Dialect
-	dsn     string // the PostgreSQL URL, for the LISTEN connection
+	pgConf  *pgx.ConnConfig // PostgreSQL: every connection's settings, the LISTEN one's too
+	timeout time.Duration
 	channel string // the PostgreSQL notification channel
 	write   *sql.DB
 	read    *sql.DB // the same pool as write on PostgreSQL
@@ -64,12 +80,15 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 
 // Open connects to the database named by dsn. It does not migrate; call
 // Migrate for that.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	dialect, addr, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{dialect: dialect, dsn: addr}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	db := &DB{dialect: dialect, timeout: opts.Timeout}
 	switch dialect {
 	case SQLite:
 		err = db.openSQLite(addr)
@@ -126,10 +145,13 @@ func (db *DB) openSQLite(path string) error {
 }
 
 func (db *DB) openPostgres(url string) error {
-	p, err := sql.Open("pgx", url)
+	conf, err := pgx.ParseConfig(url)
 	if err != nil {
-		return err
+		return fmt.Errorf("database: %w", err)
 	}
+	boundSessions(conf, db.timeout)
+	db.pgConf = conf
+	p := stdlib.OpenDB(*conf)
 	p.SetMaxOpenConns(max(8, runtime.NumCPU()*4))
 	p.SetMaxIdleConns(max(8, runtime.NumCPU()*4))
 	db.write, db.read = p, p
@@ -181,7 +203,11 @@ func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
 func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		if db.dialect == SQLite && errors.Is(err, context.DeadlineExceeded) {
+			// Waiting for SQLite's one writer: the file is there, others hold it.
+			return fmt.Errorf("begin: %w: %w", roster.ErrBusy, err)
+		}
+		return fmt.Errorf("begin: %w", translate(err))
 	}
 	defer func() {
 		if err != nil {
@@ -274,6 +300,9 @@ func translate(err error) error {
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return roster.ErrNotFound
+	}
+	if fault := classifyFault(err); fault != nil {
+		return fmt.Errorf("%w: %w", fault, err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {

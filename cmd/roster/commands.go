@@ -58,7 +58,7 @@ func databaseFlag(cmd *cobra.Command, dsn *string) {
 
 // openMigrated opens the database and applies pending migrations.
 func openMigrated(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func newMigrateCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Short: "Apply pending database migrations",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(cmd.Context(), dsn)
+			db, err := store.Open(cmd.Context(), dsn, store.Options{})
 			if err != nil {
 				return err
 			}
@@ -251,7 +251,7 @@ func newMigrateCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Short: "List migrations and whether each is applied",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(cmd.Context(), dsn)
+			db, err := store.Open(cmd.Context(), dsn, store.Options{})
 			if err != nil {
 				return err
 			}

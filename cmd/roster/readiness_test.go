@@ -16,7 +16,7 @@ func TestReadiness(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		db, err := store.Open(ctx, rostertest.NewDSN(t, b)) // not migrated yet
+		db, err := store.Open(ctx, rostertest.NewDSN(t, b), store.Options{}) // not migrated yet
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,9 +32,34 @@ type Env struct {
 	validator  *OpenAPIValidator
 }
 
+// Config is what a test may set on a replica.
+type Config struct {
+	Service service.Options
+	API     httpapi.Options
+	Store   store.Options
+}
+
+// Option changes a replica's Config.
+type Option func(*Config)
+
+// WithService changes the service's options.
+func WithService(fn func(*service.Options)) Option {
+	return func(c *Config) { fn(&c.Service) }
+}
+
+// WithAPI changes the HTTP API's options.
+func WithAPI(fn func(*httpapi.Options)) Option {
+	return func(c *Config) { fn(&c.API) }
+}
+
+// WithStore changes the store's options.
+func WithStore(fn func(*store.Options)) Option {
+	return func(c *Config) { fn(&c.Store) }
+}
+
 // NewEnv starts a replica on a fresh database of backend b, with a first
 // platform admin.
-func NewEnv(t testing.TB, b Backend, opts ...func(*service.Options)) *Env {
+func NewEnv(t testing.TB, b Backend, opts ...Option) *Env {
 	t.Helper()
 	env := NewReplica(t, b, NewDSN(t, b), NewClock(), opts...)
 	token, err := env.Service.FirstStart(context.Background(), "admin@example.com")
@@ -47,17 +72,19 @@ func NewEnv(t testing.TB, b Backend, opts ...func(*service.Options)) *Env {
 }
 
 // NewReplica starts another replica on an existing database.
-func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...func(*service.Options)) *Env {
+func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...Option) *Env {
 	t.Helper()
-	db := OpenDSN(t, dsn)
+	var conf Config
+	for _, opt := range opts {
+		opt(&conf)
+	}
+	db := OpenDSNWith(t, dsn, conf.Store)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	o := service.Options{Clock: clock.Now, Logger: log}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := conf.Service
+	o.Clock, o.Logger = clock.Now, log
 	svc := service.New(db, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	go svc.Run(ctx)
@@ -66,7 +93,9 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...func(
 	case <-time.After(30 * time.Second):
 		t.Fatal("the replica never started listening for other replicas' changes")
 	}
-	api := httpapi.New(svc, db, httpapi.Options{Clock: clock.Now, Logger: log, Pools: db.Pools()})
+	apiOpts := conf.API
+	apiOpts.Clock, apiOpts.Logger, apiOpts.Pools = clock.Now, log, db.Pools()
+	api := httpapi.New(svc, db, apiOpts)
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()

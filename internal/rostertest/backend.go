@@ -121,8 +121,14 @@ func OpenStore(t testing.TB, b Backend) *store.DB {
 // OpenDSN opens and migrates the database at dsn, closing it after the test.
 func OpenDSN(t testing.TB, dsn string) *store.DB {
 	t.Helper()
+	return OpenDSNWith(t, dsn, store.Options{})
+}
+
+// OpenDSNWith is OpenDSN with store options.
+func OpenDSNWith(t testing.TB, dsn string, opts store.Options) *store.DB {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn, opts)
 	if err != nil {
 		t.Fatalf("open %s: %v", dsn, err)
 	}
