@@ -27,7 +27,9 @@ func boundSessions(conf *pgx.ConnConfig, timeout time.Duration) {
 	ms := strconv.FormatInt(timeout.Milliseconds(), 10)
 	defaults := map[string]string{
 		"statement_timeout": ms,
-		"lock_timeout":      ms,
+		// A lock wait ends well before the request's deadline, so that it
+		// is reported as what it is: busy, not unreachable.
+		"lock_timeout": strconv.FormatInt(timeout.Milliseconds()/2, 10),
 		// A session idle inside a transaction holds its locks: its client
 		// died or was cut off. End it, and with it the locks.
 		"idle_in_transaction_session_timeout": ms,

@@ -115,15 +115,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 }
 
 // sqlitePragmas make SQLite safe for a server: WAL so readers never block the
-// writer, a busy timeout instead of "database is locked", enforced foreign
-// keys, and transactions that take the write lock when they begin.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+// writer, a busy timeout (another process writing, such as bootstrap)
+// instead of "database is locked", enforced foreign keys, and transactions
+// that take the write lock when they begin.
+const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 
 func (db *DB) openSQLite(path string) error {
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
+	sep += fmt.Sprintf("_pragma=busy_timeout(%d)&", db.timeout.Milliseconds())
 	w, err := sql.Open("sqlite", path+sep+sqlitePragmas+"&_txlock=immediate")
 	if err != nil {
 		return err

@@ -51,14 +51,23 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
+// durationEnv reads a duration from the environment; an unreadable one is
+// reported when the flag is parsed from it.
+func durationEnv(name string, fallback time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return fallback
+}
+
 func databaseFlag(cmd *cobra.Command, dsn *string) {
 	cmd.Flags().StringVar(dsn, "database", envOr("ROSTER_DATABASE", defaultDatabase),
 		"database: sqlite:PATH or a postgres:// URL (env ROSTER_DATABASE)")
 }
 
 // openMigrated opens the database and applies pending migrations.
-func openMigrated(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, dsn, store.Options{})
+func openMigrated(ctx context.Context, dsn string, opts store.Options, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +89,7 @@ type serveConfig struct {
 	inviteURL               string
 	restrictOrgCreation     bool
 	quiet                   bool // no per-request log lines
+	timeout                 time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -101,7 +111,9 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&cfg.restrictOrgCreation, "restrict-org-creation", false, "only staff and service tokens may create organisations")
 	cmd.Flags().StringVar(&cfg.inviteURL, "invite-url", os.Getenv("ROSTER_INVITE_URL"),
 		"the host application's invitation accept link, with {token} where the secret goes (env ROSTER_INVITE_URL)")
-	cmd.Flags().BoolVar(&cfg.quiet, "quiet", false, "do not log every request")
+	cmd.Flags().BoolVar(&cfg.quiet, "quiet", false, "log only requests that failed with a server error")
+	cmd.Flags().DurationVar(&cfg.timeout, "request-timeout", durationEnv("ROSTER_REQUEST_TIMEOUT", store.DefaultTimeout),
+		"how long a request, and each database statement, lock wait or idle transaction, may last before it is a 503 (env ROSTER_REQUEST_TIMEOUT)")
 	return cmd
 }
 
@@ -125,7 +137,10 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, cfg.dsn, log)
+	if cfg.timeout <= 0 {
+		cfg.timeout = store.DefaultTimeout
+	}
+	db, err := openMigrated(ctx, cfg.dsn, store.Options{Timeout: cfg.timeout}, log)
 	if err != nil {
 		return err
 	}
@@ -146,7 +161,8 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	go svc.Run(listenCtx)
 	go svc.KeepSeats(listenCtx, seatRecheckInterval)
 
-	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db)})
+	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db),
+		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout})
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
@@ -177,10 +193,8 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 // database answers, and its migrations are current.
 func readiness(svc *service.Service, db *store.DB) func(context.Context) error {
 	return func(ctx context.Context) error {
-		select {
-		case <-svc.Listening():
-		default:
-			return errors.New("not yet listening for other replicas' changes")
+		if err := svc.Hearing(); err != nil {
+			return err
 		}
 		if err := db.Ping(ctx); err != nil {
 			return fmt.Errorf("database unreachable: %w", err)
@@ -206,7 +220,7 @@ func newBootstrapCommand() *cobra.Command {
 			"prints a new personal token for them as the last line of standard output.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-			db, err := openMigrated(cmd.Context(), dsn, log)
+			db, err := openMigrated(cmd.Context(), dsn, store.Options{}, log)
 			if err != nil {
 				return err
 			}

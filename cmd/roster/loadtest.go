@@ -80,7 +80,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		cfg.dsn = "sqlite:" + filepath.Join(dir, "roster.db")
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := openMigrated(ctx, cfg.dsn, log)
+	db, err := openMigrated(ctx, cfg.dsn, store.Options{}, log)
 	if err != nil {
 		return err
 	}

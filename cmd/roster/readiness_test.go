@@ -30,7 +30,7 @@ func TestReadiness(t *testing.T) {
 				t.Errorf("%s: %v, want %q", step, err, reason)
 			}
 		}
-		want("before listening", "not yet listening")
+		want("before listening", "not hearing")
 		go svc.Run(ctx)
 		<-svc.Listening()
 		want("listening, not migrated", "migrations pending")
