@@ -22,8 +22,9 @@ type hearing struct {
 	cache        *authCache
 	maxStaleness time.Duration
 	log          *slog.Logger
-	start        time.Time    // the monotonic origin of syncedAt
-	syncedAt     atomic.Int64 // nanoseconds after start up to which every invalidation was heard; <0 when deaf
+	start        time.Time            // the monotonic origin of syncedAt
+	elapsed      func() time.Duration // since start; replaced by tests
+	syncedAt     atomic.Int64         // nanoseconds after start up to which every invalidation was heard; <0 when deaf
 	drops        atomic.Uint64
 	first        chan struct{} // closed at the first Reset
 	firstOnce    sync.Once
@@ -31,6 +32,7 @@ type hearing struct {
 
 func newHearing(origin string, cache *authCache, maxStaleness time.Duration, log *slog.Logger) *hearing {
 	h := &hearing{origin: origin, cache: cache, maxStaleness: maxStaleness, log: log, start: time.Now(), first: make(chan struct{})}
+	h.elapsed = func() time.Duration { return time.Since(h.start) }
 	h.syncedAt.Store(-1)
 	return h
 }
@@ -40,7 +42,7 @@ var _ roster.InvalidationListener = (*hearing)(nil)
 func (h *hearing) Reset() {
 	h.cache.apply("") // anything may have been missed
 	// From here on every commit is heard; the cache is empty.
-	h.syncedAt.Store(int64(time.Since(h.start)))
+	h.syncedAt.Store(int64(h.elapsed()))
 	h.firstOnce.Do(func() { close(h.first) })
 }
 
@@ -68,7 +70,7 @@ func (h *hearing) Dropped(err error) {
 // current reports whether cached state may be used now.
 func (h *hearing) current() bool {
 	synced := h.syncedAt.Load()
-	return synced >= 0 && time.Since(h.start)-h.maxStaleness <= time.Duration(synced)
+	return synced >= 0 && h.elapsed()-h.maxStaleness <= time.Duration(synced)
 }
 
 var errDeaf = errors.New("not hearing other replicas' changes")
@@ -79,7 +81,7 @@ func (h *hearing) err() error {
 	case synced < 0:
 		return errDeaf
 	case !h.current():
-		return fmt.Errorf("%w: last heard everything up to %v ago", errDeaf, (time.Since(h.start) - time.Duration(synced)).Round(time.Millisecond))
+		return fmt.Errorf("%w: last heard everything up to %v ago", errDeaf, (h.elapsed() - time.Duration(synced)).Round(time.Millisecond))
 	}
 	return nil
 }
