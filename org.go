@@ -135,6 +135,10 @@ type OrgStore interface {
 	ListWorkspaceMembers(ctx context.Context, workspaceID string, f MemberFilter, p Page) ([]WorkspaceMembership, error)
 	// ListUserWorkspaceMemberships returns every live workspace membership of a user.
 	ListUserWorkspaceMemberships(ctx context.Context, userID string) ([]WorkspaceMembership, error)
+	// ListUserOrgWorkspaceMemberships returns a user's live memberships of
+	// the organisation's workspaces that exist, leaving out those of
+	// archived workspaces unless includeArchived.
+	ListUserOrgWorkspaceMemberships(ctx context.Context, orgID, userID string, includeArchived bool) ([]WorkspaceMembership, error)
 	// ListOrgOwners returns the live owner memberships of an organisation.
 	ListOrgOwners(ctx context.Context, orgID string) ([]OrgMembership, error)
 	// ListWorkspaceOwners returns the live direct owner memberships of a workspace.

@@ -159,23 +159,10 @@ func (c *change) computeSeat(org roster.Org, userID string) (roster.Seat, error)
 	} else if !errors.Is(err, roster.ErrNotFound) {
 		return none, err
 	}
-	all, err := c.tx.ListUserWorkspaceMemberships(c.ctx, userID)
+	// Memberships of archived workspaces hold no seat (DOMAIN §4).
+	inOrg, err := c.tx.ListUserOrgWorkspaceMemberships(c.ctx, org.ID, userID, false)
 	if err != nil {
 		return none, err
-	}
-	var inOrg []roster.WorkspaceMembership
-	for _, m := range all {
-		if m.OrgID != org.ID {
-			continue
-		}
-		w, err := c.tx.GetWorkspace(c.ctx, m.WorkspaceID)
-		if errors.Is(err, roster.ErrNotFound) || (err == nil && w.ArchivedAt != nil) {
-			continue
-		}
-		if err != nil {
-			return none, err
-		}
-		inOrg = append(inOrg, m)
 	}
 	seat := roster.SeatFor(org.Plan, u.Active(), orgM, inOrg, c.now)
 	seat.OrgID, seat.UserID = org.ID, userID

@@ -265,6 +265,26 @@ func (q queries) ListUserWorkspaceMemberships(ctx context.Context, userID string
 	return collect(rows, err, scanWorkspaceMembers)
 }
 
+func (q queries) ListUserOrgWorkspaceMemberships(ctx context.Context, orgID, userID string, includeArchived bool) ([]roster.WorkspaceMembership, error) {
+	archived := ""
+	if !includeArchived {
+		archived = " AND w.archived_at IS NULL"
+	}
+	rows, err := q.query(ctx, `SELECT `+qualified("m", wsMemberColumns)+` FROM workspace_memberships m
+		JOIN workspaces w ON w.id = m.workspace_id AND w.deleted_at IS NULL`+archived+`
+		WHERE m.user_id = ? AND m.org_id = ? AND m.deleted_at IS NULL ORDER BY m.workspace_id`, userID, orgID)
+	return collect(rows, err, scanWorkspaceMembers)
+}
+
+// qualified prefixes every column of a column list with a table alias.
+func qualified(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
+
 func (q queries) ListWorkspaceOwners(ctx context.Context, workspaceID string) ([]roster.WorkspaceMembership, error) {
 	rows, err := q.query(ctx, `SELECT `+wsMemberColumns+` FROM workspace_memberships
 		WHERE workspace_id = ? AND role = ? AND deleted_at IS NULL ORDER BY user_id`, workspaceID, string(roster.RoleOwner))

@@ -12,7 +12,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +60,11 @@ type DB struct {
 	read    *sql.DB // the same pool as write on PostgreSQL
 	queries
 	rebound sync.Map // SQL text with "?" -> SQL text for this dialect
+	stmts   map[*sql.DB]*stmtCache
+	// writers queues write transactions first come, first served; a pool
+	// alone hands a free connection to a random waiter, which leaves some
+	// writers waiting for many others.
+	writers chan struct{}
 }
 
 var _ roster.Store = (*DB)(nil)
@@ -98,7 +105,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.queries = queries{db: db, x: db.read}
+	db.queries = queries{db: db, x: db.read, pool: db.read}
+	if dialect == SQLite {
+		db.stmts = map[*sql.DB]*stmtCache{db.write: {}, db.read: {}}
+		db.writers = make(chan struct{}, 1) // one writer at a time
+	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", dialect, err)
@@ -146,6 +157,14 @@ func (db *DB) openSQLite(path string) error {
 	return nil
 }
 
+// postgresReadReserve is how many PostgreSQL connections write transactions
+// leave to reads.
+const postgresReadReserve = 4
+
+// postgresConns sizes the pool: more connections than cores only make
+// PostgreSQL's backends and Roster compete for them.
+func postgresConns() int { return max(8, runtime.NumCPU()*4) }
+
 func (db *DB) openPostgres(url string) error {
 	conf, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -154,8 +173,12 @@ func (db *DB) openPostgres(url string) error {
 	boundSessions(conf, db.timeout)
 	db.pgConf = conf
 	p := stdlib.OpenDB(*conf)
-	p.SetMaxOpenConns(max(8, runtime.NumCPU()*4))
-	p.SetMaxIdleConns(max(8, runtime.NumCPU()*4))
+	conns := postgresConns()
+	p.SetMaxOpenConns(conns)
+	p.SetMaxIdleConns(conns)
+	// Write transactions queue first come, first served for all but a few
+	// connections, which stay free for reads and heartbeats.
+	db.writers = make(chan struct{}, conns-postgresReadReserve)
 	db.write, db.read = p, p
 	return nil
 }
@@ -203,12 +226,20 @@ func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
 }
 
 func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) {
+	if db.writers != nil {
+		select {
+		case db.writers <- struct{}{}:
+		case <-ctx.Done():
+			// Waiting behind other writers: the database is there, but busy.
+			return fmt.Errorf("waiting to write: %w: %w", roster.ErrBusy, ctx.Err())
+		}
+		defer func() { <-db.writers }()
+	}
+	if cache := db.stmts[db.write]; cache != nil {
+		defer cache.prepareMissing(ctx, db.write) // once the transaction has let the connection go
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		if db.dialect == SQLite && errors.Is(err, context.DeadlineExceeded) {
-			// Waiting for SQLite's one writer: the file is there, others hold it.
-			return fmt.Errorf("begin: %w: %w", roster.ErrBusy, err)
-		}
 		return fmt.Errorf("begin: %w", translate(err))
 	}
 	defer func() {
@@ -216,7 +247,7 @@ func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) 
 			sqlTx.Rollback()
 		}
 	}()
-	t := &tx{queries: queries{db: db, x: sqlTx, inTx: true}}
+	t := &tx{queries: queries{db: db, x: sqlTx, pool: db.write, sqlTx: sqlTx, inTx: true}}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -259,9 +290,11 @@ type execer interface {
 
 // queries runs SQL on a pool or inside a transaction.
 type queries struct {
-	db   *DB
-	x    execer
-	inTx bool
+	db    *DB
+	x     execer
+	pool  *sql.DB // the pool x is, or runs its transaction on
+	sqlTx *sql.Tx // the transaction, if any
+	inTx  bool
 }
 
 // forUpdate locks the selected rows until the transaction ends. SQLite needs
@@ -274,17 +307,146 @@ func (q queries) forUpdate() string {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := q.x.ExecContext(ctx, q.db.rebind(query), args...)
+	x, err := q.on(ctx, query)
+	if err != nil {
+		return nil, translate(err)
+	}
+	res, err := x.ExecContext(ctx, args...)
 	return res, translate(err)
 }
 
 func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := q.x.QueryContext(ctx, q.db.rebind(query), args...)
+	x, err := q.on(ctx, query)
+	if err != nil {
+		return nil, translate(err)
+	}
+	rows, err := x.QueryContext(ctx, args...)
 	return rows, translate(err)
 }
 
 func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.x.QueryRowContext(ctx, q.db.rebind(query), args...)
+	x, err := q.on(ctx, query)
+	if err != nil {
+		// A Row can only carry the error through a query that fails the
+		// same way; ask the pool, which reports the context's error.
+		return q.x.QueryRowContext(ctx, q.db.rebind(query), args...)
+	}
+	return x.QueryRowContext(ctx, args...)
+}
+
+// statement is one query ready to run with arguments.
+type statement interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, args ...any) *sql.Row
+}
+
+// unprepared runs its query text afresh each time.
+type unprepared struct {
+	x     execer
+	query string
+}
+
+func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return u.x.ExecContext(ctx, u.query, args...)
+}
+
+func (u unprepared) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	return u.x.QueryContext(ctx, u.query, args...)
+}
+
+func (u unprepared) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	return u.x.QueryRowContext(ctx, u.query, args...)
+}
+
+// on returns query ready to run where q runs. On SQLite, statements are
+// prepared once per connection and reused: parsing SQL costs more than
+// running it, and the one writer's time is everyone's. pgx caches prepared
+// statements per connection by itself.
+func (q queries) on(ctx context.Context, query string) (statement, error) {
+	query = q.db.rebind(query)
+	cache := q.db.stmts[q.pool]
+	if cache == nil {
+		return unprepared{q.x, query}, nil
+	}
+	if q.sqlTx != nil {
+		// Preparing on the pool would wait for the connection this
+		// transaction holds: reuse what is prepared, note the rest.
+		if st := cache.lookup(query); st != nil {
+			return q.sqlTx.StmtContext(ctx, st), nil
+		}
+		return unprepared{q.x, query}, nil
+	}
+	st, err := cache.get(ctx, q.pool, query)
+	if err != nil || st == nil {
+		return unprepared{q.x, query}, err
+	}
+	return st, nil
+}
+
+// stmtCache holds a pool's prepared statements by their text.
+type stmtCache struct {
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	missing map[string]bool // looked up inside transactions, to prepare after them
+}
+
+// lookup returns the prepared statement for query, or nil, noting it for
+// prepareMissing.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.stmts[query]
+	if !ok && len(c.stmts)+len(c.missing) < maxCachedStatements {
+		if c.missing == nil {
+			c.missing = map[string]bool{}
+		}
+		c.missing[query] = true
+	}
+	return st
+}
+
+// prepareMissing prepares the statements lookup missed. A failure is left
+// for the next time: the query runs unprepared meanwhile.
+func (c *stmtCache) prepareMissing(ctx context.Context, pool *sql.DB) {
+	c.mu.Lock()
+	missing := slices.Collect(maps.Keys(c.missing))
+	c.missing = nil
+	c.mu.Unlock()
+	for _, query := range missing {
+		c.get(ctx, pool, query)
+	}
+}
+
+// maxCachedStatements bounds the cache; Roster's queries are a few hundred
+// texts, built from fixed parts.
+const maxCachedStatements = 1000
+
+func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	st, ok := c.stmts[query]
+	full := len(c.stmts) >= maxCachedStatements
+	c.mu.Unlock()
+	if ok || full {
+		return st, nil
+	}
+	// Not under mu: preparing waits for a connection, which a transaction
+	// may hold while it looks up its statements.
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prior, ok := c.stmts[query]; ok {
+		st.Close()
+		return prior, nil
+	}
+	if c.stmts == nil {
+		c.stmts = map[string]*sql.Stmt{}
+	}
+	c.stmts[query] = st
+	return st, nil
 }
 
 // tx is a write transaction.

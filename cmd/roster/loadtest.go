@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -34,7 +35,9 @@ type loadConfig struct {
 	duration    time.Duration
 	warmup      time.Duration
 	concurrency []int
+	writers     int // membership writers to measure after the checks; 0: none
 	seed        uint64
+	cpuProfile  string // where to write a CPU profile of the measured runs
 }
 
 func newLoadtestCommand() *cobra.Command {
@@ -45,7 +48,8 @@ func newLoadtestCommand() *cobra.Command {
 		Short: "Generate a realistic dataset and measure POST /v1/check over HTTP",
 		Long: "Seeds a fresh database (by default a temporary SQLite file) with users, organisations,\n" +
 			"workspaces and memberships (some expiring), serves Roster on a loopback port, and drives\n" +
-			"POST /v1/check at each concurrency, printing checks/s, p50 and p99.",
+			"POST /v1/check at each concurrency, printing checks/s, p50 and p99; with --writers, then\n" +
+			"membership writes from that many concurrent writers, printing writes/s, p50, p99 and statuses.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return loadtest(cmd.Context(), cmd.OutOrStdout(), cfg)
 		},
@@ -57,8 +61,10 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.expiringPct, "expiring", 12, "percent of workspace memberships that expire (half of them already have)")
 	cmd.Flags().DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time per concurrency level")
 	cmd.Flags().DurationVar(&cfg.warmup, "warmup", 2*time.Second, "unmeasured time before each level")
-	cmd.Flags().IntSliceVar(&cfg.concurrency, "concurrency", []int{1, 8}, "concurrency levels")
+	cmd.Flags().IntSliceVar(&cfg.concurrency, "concurrency", []int{1, 8}, "concurrency levels of checks (0: measure no checks)")
+	cmd.Flags().IntVar(&cfg.writers, "writers", 0, "then measure membership writes (PUT and DELETE /v1/workspaces/{ws}/members/{user}) from this many concurrent writers")
 	cmd.Flags().Uint64Var(&cfg.seed, "seed", 1, "random seed")
+	cmd.Flags().StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and driver) to this file")
 	return cmd
 }
 
@@ -113,17 +119,42 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	srv := &http.Server{Handler: api}
 	go srv.Serve(ln)
 	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/v1/check"
+	base := "http://" + ln.Addr().String()
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	for _, c := range cfg.concurrency {
-		drive(ctx, url, token, data, c, cfg.warmup, cfg.seed) // warm caches and connections
-		res, err := drive(ctx, url, token, data, c, cfg.duration, cfg.seed+uint64(c))
+		if c <= 0 {
+			continue
+		}
+		drive(ctx, base, token, data, c, cfg.warmup, cfg.seed, check) // warm caches and connections
+		res, err := drive(ctx, base, token, data, c, cfg.duration, cfg.seed+uint64(c), check)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "concurrency %d: %d checks in %v: %.0f checks/s, p50 %v, p99 %v, %d allowed, %d errors\n",
 			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
-			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors)
+			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors+res.refused+res.failed)
+	}
+	if cfg.writers > 0 {
+		c := cfg.writers
+		drive(ctx, base, token, data, c, cfg.warmup, cfg.seed, writeMembership)
+		res, err := drive(ctx, base, token, data, c, cfg.duration, cfg.seed+uint64(c), writeMembership)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "writers %d: %d membership writes in %v: %.0f writes/s, p50 %v, p99 %v, %d 2xx, %d 4xx, %d 5xx, %d errors\n",
+			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
+			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.ok, res.refused, res.failed, res.errors)
 	}
 	return nil
 }
@@ -227,15 +258,48 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 
 type loadResult struct {
 	count, allowed, errors int
+	ok, refused, failed    int // answers by class: 2xx, 4xx, 5xx
 	elapsed                time.Duration
 	p50, p99               time.Duration
 }
 
-// drive sends checks from c workers for d and reports what it measured.
-// Three in four checks ask about a workspace the user is a member of.
-func drive(ctx context.Context, url, token string, data dataset, c int, d time.Duration, seed uint64) (loadResult, error) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
+// request builds one request of a load.
+type request func(rng *rand.Rand, base string, data dataset, body *bytes.Buffer) (*http.Request, error)
+
+// check asks about a random user and workspace; three in four checks ask
+// about a workspace the user is a member of.
+func check(rng *rand.Rand, base string, data dataset, body *bytes.Buffer) (*http.Request, error) {
 	actions := []string{"workspace.read", "resources.write", "members.manage", "resources.delete"}
+	u := rng.IntN(len(data.users))
+	ws := data.workspaces[rng.IntN(len(data.workspaces))]
+	if mine := data.memberOf[u]; len(mine) > 0 && rng.IntN(4) != 0 {
+		ws = mine[rng.IntN(len(mine))]
+	}
+	json.NewEncoder(body).Encode(map[string]string{"user_id": data.users[u], "action": actions[rng.IntN(len(actions))], "workspace_id": ws})
+	return http.NewRequest(http.MethodPost, base+"/v1/check", bytes.NewReader(body.Bytes()))
+}
+
+// writeMembership sets a random user's role in a workspace of their
+// organisation, or (one time in five) removes them from it.
+func writeMembership(rng *rand.Rand, base string, data dataset, body *bytes.Buffer) (*http.Request, error) {
+	u := rng.IntN(len(data.users))
+	mine := data.memberOf[u]
+	if len(mine) == 0 {
+		return writeMembership(rng, base, data, body)
+	}
+	url := base + "/v1/workspaces/" + mine[rng.IntN(len(mine))] + "/members/" + data.users[u]
+	if rng.IntN(5) == 0 {
+		return http.NewRequest(http.MethodDelete, url, nil)
+	}
+	roles := []roster.WorkspaceRole{roster.RoleAdmin, roster.RoleMember, roster.RoleViewer}
+	json.NewEncoder(body).Encode(map[string]roster.WorkspaceRole{"role": roles[rng.IntN(len(roles))]})
+	return http.NewRequest(http.MethodPut, url, bytes.NewReader(body.Bytes()))
+}
+
+// drive sends requests made by next from c workers for d and reports what
+// it measured.
+func drive(ctx context.Context, base, token string, data dataset, c int, d time.Duration, seed uint64, next request) (loadResult, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
 	deadline := time.Now().Add(d)
 	var mu sync.Mutex
 	var all []time.Duration
@@ -248,23 +312,22 @@ func drive(ctx context.Context, url, token string, data dataset, c int, d time.D
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(w)))
 			var lat []time.Duration
-			allowed, errs := 0, 0
+			var mine loadResult
 			body := &bytes.Buffer{}
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				u := rng.IntN(len(data.users))
-				ws := data.workspaces[rng.IntN(len(data.workspaces))]
-				if mine := data.memberOf[u]; len(mine) > 0 && rng.IntN(4) != 0 {
-					ws = mine[rng.IntN(len(mine))]
-				}
 				body.Reset()
-				json.NewEncoder(body).Encode(map[string]string{"user_id": data.users[u], "action": actions[rng.IntN(len(actions))], "workspace_id": ws})
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body.Bytes()))
+				req, err := next(rng, base, data, body)
+				if err != nil {
+					mine.errors++
+					continue
+				}
+				req = req.WithContext(ctx)
 				req.Header.Set("Authorization", "Bearer "+token)
 				req.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
-					errs++
+					mine.errors++
 					continue
 				}
 				var dec struct {
@@ -274,16 +337,25 @@ func drive(ctx context.Context, url, token string, data dataset, c int, d time.D
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				lat = append(lat, time.Since(t0))
-				if resp.StatusCode != http.StatusOK {
-					errs++
-				} else if dec.Allowed {
-					allowed++
+				switch {
+				case resp.StatusCode >= 500:
+					mine.failed++
+				case resp.StatusCode >= 400:
+					mine.refused++
+				default:
+					mine.ok++
+					if dec.Allowed {
+						mine.allowed++
+					}
 				}
 			}
 			mu.Lock()
 			all = append(all, lat...)
-			res.allowed += allowed
-			res.errors += errs
+			res.allowed += mine.allowed
+			res.ok += mine.ok
+			res.refused += mine.refused
+			res.failed += mine.failed
+			res.errors += mine.errors
 			mu.Unlock()
 		}()
 	}
@@ -291,7 +363,7 @@ func drive(ctx context.Context, url, token string, data dataset, c int, d time.D
 	res.elapsed = time.Since(start)
 	res.count = len(all)
 	if len(all) == 0 {
-		return res, fmt.Errorf("no check completed")
+		return res, fmt.Errorf("no request completed")
 	}
 	slices.Sort(all)
 	res.p50 = all[len(all)/2]
