@@ -68,5 +68,5 @@ type AuditStore interface {
 
 // AuditWriter appends to the audit log inside the mutation's transaction.
 type AuditWriter interface {
-	InsertAudit(ctx context.Context, e AuditEvent) error
+	InsertAudit(ctx context.Context, events ...AuditEvent) error
 }

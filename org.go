@@ -148,8 +148,13 @@ type OrgStore interface {
 // OrgWriter changes organisations, workspaces and memberships.
 type OrgWriter interface {
 	// LockOrg serialises writers of one organisation's memberships for the
-	// rest of the transaction (a no-op where transactions are serial anyway).
-	LockOrg(ctx context.Context, orgID string) error
+	// rest of the transaction (only a read where transactions are serial
+	// anyway) and returns the organisation as it is now.
+	LockOrg(ctx context.Context, orgID string) (Org, error)
+	// LockWorkspaceOrg is LockOrg for the organisation of a live workspace;
+	// it returns the organisation's id. Read the workspace after it: it
+	// may have changed while the lock was awaited.
+	LockWorkspaceOrg(ctx context.Context, workspaceID string) (string, error)
 	CreateOrg(ctx context.Context, o Org) error
 	UpdateOrg(ctx context.Context, o Org) error
 	CreateWorkspace(ctx context.Context, w Workspace) error

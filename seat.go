@@ -130,7 +130,7 @@ type SeatStore interface {
 
 // SeatWriter records seats; counters follow inside the same transaction.
 type SeatWriter interface {
-	// PutSeat records s, replacing the user's previous seat in the
-	// organisation; a seat with no role removes it.
-	PutSeat(ctx context.Context, s Seat) error
+	// ReplaceSeat records s in place of old, the user's seat as read in
+	// this transaction (no role: none); a seat with no role removes it.
+	ReplaceSeat(ctx context.Context, old, s Seat) error
 }

@@ -36,7 +36,7 @@ func holdOrg(t *testing.T, env *rostertest.Env, orgID string) (release func()) {
 	go func() {
 		defer close(done)
 		err := db.Update(context.Background(), func(tx roster.Tx) error {
-			if err := tx.LockOrg(context.Background(), orgID); err != nil {
+			if _, err := tx.LockOrg(context.Background(), orgID); err != nil {
 				return err
 			}
 			close(held)
@@ -349,7 +349,7 @@ func TestStuckTransactionReleasesTheOrganisation(t *testing.T) {
 	go func() {
 		defer close(done)
 		stuck.Update(ctx, func(tx roster.Tx) error {
-			if err := tx.LockOrg(ctx, tn.org.ID); err != nil {
+			if _, err := tx.LockOrg(ctx, tn.org.ID); err != nil {
 				return err
 			}
 			proxy.Blackhole() // the network drops while the lock is held

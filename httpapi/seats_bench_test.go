@@ -41,7 +41,7 @@ func seedMembers(b *testing.B, env *rostertest.Env, tn tenant, n int) {
 				UserID: u.ID, Role: roster.OrgMember, JoinedAt: now, UpdatedAt: now}); err != nil {
 				return err
 			}
-			return tx.PutSeat(ctx, seat)
+			return tx.ReplaceSeat(ctx, roster.Seat{OrgID: tn.org.ID, UserID: u.ID}, seat)
 		})
 	}
 	for chunk := range slices.Chunk(ops, 5000) {

@@ -27,34 +27,67 @@ func (oa orgAuthority) can(p roster.OrgPermission) bool {
 	return oa.operator || (oa.member != nil && oa.member.Role.Can(p))
 }
 
-// lockFunc takes an organisation's write lock; nil for reads.
-type lockFunc func(ctx context.Context, orgID string) error
+// orgLock takes an organisation's write lock and returns it as it is now;
+// nil for reads.
+type orgLock func(ctx context.Context, orgID string) (roster.Org, error)
+
+// workspaceLock takes the write lock of a workspace's organisation; nil for
+// reads.
+type workspaceLock func(ctx context.Context, wsID string) error
 
 // org and workspace load what a write acts on: they take the organisation's
 // lock first and read the caller's authority after it, so a decision is made
 // on the authority as it is now (rule 12), not as it was before waiting.
 func (c *change) org(orgID string) (roster.Org, orgAuthority, error) {
-	return orgFor(c.ctx, c.tx, orgID, c.tx.LockOrg)
+	return orgFor(c.ctx, c.tx, orgID, func(_ context.Context, id string) (roster.Org, error) { return c.lockOrg(id) })
 }
 
 func (c *change) workspace(wsID string, allowArchived bool) (roster.Workspace, workspaceAuthority, error) {
-	return workspaceFor(c.ctx, c.tx, wsID, allowArchived, c.now, c.tx.LockOrg)
+	return workspaceFor(c.ctx, c.tx, wsID, allowArchived, c.now, func(_ context.Context, id string) error { return c.lockWorkspaceOrg(id) })
+}
+
+// lockOrg takes an organisation's lock, once per change, and returns the
+// organisation as it is now.
+func (c *change) lockOrg(orgID string) (roster.Org, error) {
+	if c.locked[orgID] {
+		return c.tx.GetOrg(c.ctx, orgID)
+	}
+	org, err := c.tx.LockOrg(c.ctx, orgID)
+	if err == nil {
+		c.holds(orgID)
+	}
+	return org, err
+}
+
+// lockWorkspaceOrg takes the lock of a workspace's organisation.
+func (c *change) lockWorkspaceOrg(wsID string) error {
+	orgID, err := c.tx.LockWorkspaceOrg(c.ctx, wsID)
+	if err == nil {
+		c.holds(orgID)
+	}
+	return err
+}
+
+func (c *change) holds(orgID string) {
+	if c.locked == nil {
+		c.locked = map[string]bool{}
+	}
+	c.locked[orgID] = true
 }
 
 // orgFor loads an organisation and the caller's authority there. Callers
 // with no membership do not learn that it exists.
-func orgFor(ctx context.Context, r roster.Reader, orgID string, lock lockFunc) (roster.Org, orgAuthority, error) {
+func orgFor(ctx context.Context, r roster.Reader, orgID string, lock orgLock) (roster.Org, orgAuthority, error) {
 	if !roster.ValidID(roster.PrefixOrg, orgID) {
 		return roster.Org{}, orgAuthority{}, errOrgNotFound
 	}
-	if lock != nil { // before reading, so a deletion committed meanwhile is seen
-		if err := lock(ctx, orgID); errors.Is(err, roster.ErrNotFound) {
-			return roster.Org{}, orgAuthority{}, errOrgNotFound
-		} else if err != nil {
-			return roster.Org{}, orgAuthority{}, err
-		}
+	var org roster.Org
+	var err error
+	if lock != nil { // the lock reads it, so a deletion committed meanwhile is seen
+		org, err = lock(ctx, orgID)
+	} else {
+		org, err = r.GetOrg(ctx, orgID)
 	}
-	org, err := r.GetOrg(ctx, orgID)
 	if errors.Is(err, roster.ErrNotFound) {
 		return org, orgAuthority{}, errOrgNotFound
 	}
@@ -89,17 +122,19 @@ func (wa workspaceAuthority) can(p roster.Permission) bool {
 // workspaceFor loads a workspace and the caller's authority there. A caller
 // with neither access nor a membership of its organisation gets 404; an
 // archived workspace is 410 unless archived is allowed.
-func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchived bool, now time.Time, lock lockFunc) (roster.Workspace, workspaceAuthority, error) {
+func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchived bool, now time.Time, lock workspaceLock) (roster.Workspace, workspaceAuthority, error) {
 	if !roster.ValidID(roster.PrefixWorkspace, wsID) {
 		return roster.Workspace{}, workspaceAuthority{}, errWorkspaceNotFound
 	}
-	w, err := r.GetWorkspace(ctx, wsID)
-	if err == nil && lock != nil {
-		// Read it again under the lock: it may have been archived or
-		// deleted while we waited.
-		if err = lock(ctx, w.OrgID); err == nil {
-			w, err = r.GetWorkspace(ctx, wsID)
-		}
+	var err error
+	if lock != nil {
+		// Lock first and read after: it may have been archived or deleted
+		// while we waited.
+		err = lock(ctx, wsID)
+	}
+	var w roster.Workspace
+	if err == nil {
+		w, err = r.GetWorkspace(ctx, wsID)
 	}
 	if errors.Is(err, roster.ErrNotFound) {
 		return w, workspaceAuthority{}, errWorkspaceNotFound

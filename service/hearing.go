@@ -48,8 +48,11 @@ func (h *hearing) Reset() {
 
 func (h *hearing) Invalidate(message string) {
 	origin, body, _ := strings.Cut(message, originSeparator)
-	if origin != h.origin {
-		h.cache.apply(body)
+	if origin == h.origin {
+		return
+	}
+	for msg := range strings.SplitSeq(body, string(messageSeparator)) {
+		h.cache.apply(msg)
 	}
 }
 

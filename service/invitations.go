@@ -402,7 +402,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Acce
 		}
 		// Read it again under the organisation's lock, so that a revoke or
 		// resend that committed meanwhile is seen and not written over.
-		if err := c.tx.LockOrg(c.ctx, inv.OrgID); err != nil {
+		if _, err := c.lockOrg(inv.OrgID); err != nil {
 			return err
 		}
 		if inv, err = c.findInvitation(secret, id); err != nil {

@@ -77,7 +77,7 @@ func (c *change) soleOwnerships(userID string) (orgs, workspaces []string, err e
 	}
 	slices.Sort(orgIDs)
 	for _, id := range slices.Compact(orgIDs) {
-		if err := c.tx.LockOrg(c.ctx, id); err != nil {
+		if _, err := c.lockOrg(id); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -70,14 +70,7 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 	// Seats are read and written under the organisation's lock, whatever
 	// took the change here (a user's status, say): otherwise a concurrent
 	// membership write could be recounted from what it is replacing.
-	err := c.tx.LockOrg(c.ctx, orgID)
-	if errors.Is(err, roster.ErrNotFound) {
-		return nil // gone with everything in it
-	}
-	if err != nil {
-		return err
-	}
-	org, err := c.tx.GetOrg(c.ctx, orgID)
+	org, err := c.lockOrg(orgID)
 	if errors.Is(err, roster.ErrNotFound) {
 		return nil // deleted, by this change or one that committed first
 	}
@@ -88,11 +81,8 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 	if p, ok := c.priorPlans[orgID]; ok {
 		beforePlan = p
 	}
-	before, err := c.tx.CountSeats(c.ctx, orgID, c.now)
-	if err != nil {
-		return err
-	}
 	newlySeated := 0
+	var replaced []roster.Seat // old, new, old, new…
 	slices.Sort(userIDs)
 	for _, userID := range userIDs {
 		old, err := c.tx.GetSeat(c.ctx, orgID, userID)
@@ -107,14 +97,26 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 			newlySeated++
 		}
 		if old.Role != seat.Role || !roster.SameTime(old.Until, seat.Until) || !roster.SameTime(old.Recheck, seat.Recheck) {
-			if err := c.tx.PutSeat(c.ctx, seat); err != nil {
+			if err := c.tx.ReplaceSeat(c.ctx, old, seat); err != nil {
 				return err
 			}
+			replaced = append(replaced, old, seat)
 		}
 	}
 	after, err := c.tx.CountSeats(c.ctx, orgID, c.now)
 	if err != nil {
 		return err
+	}
+	// The counts before are the counts after without what this change
+	// replaced: CountSeats counts exactly the seats Held at now.
+	before := maps.Clone(after)
+	for i := 0; i < len(replaced); i += 2 {
+		if old := replaced[i]; old.Held(c.now) {
+			before[old.Role]++
+		}
+		if seat := replaced[i+1]; seat.Held(c.now) {
+			before[seat.Role]--
+		}
 	}
 	if cap := org.Plan.SeatCap; c.capped[orgID] && newlySeated > 0 && cap != nil && after.Used(org.Plan) > *cap {
 		pending, err := c.tx.CountPendingSeats(c.ctx, orgID, paidRoles(org.Plan), c.now)

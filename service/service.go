@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -113,6 +114,8 @@ type change struct {
 	dirtySeats map[seatKey]bool       // seats to recount before committing
 	capped     map[string]bool        // organisations where new seats must fit the cap
 	priorPlans map[string]roster.Plan // plans this change replaced: seat counts before it are reported under them
+	locked     map[string]bool        // organisations whose lock this change holds
+	audits     []roster.AuditEvent    // written together before the commit
 }
 
 // update runs fn in one write transaction. Audit events written through the
@@ -126,6 +129,9 @@ func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 			return err
 		}
 		if err := c.settleSeats(); err != nil {
+			return err
+		}
+		if err := c.flush(); err != nil {
 			return err
 		}
 		done = c
@@ -174,7 +180,48 @@ func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID
 	if e.After, err = auditJSON(after); err != nil {
 		return err
 	}
-	return c.tx.InsertAudit(c.ctx, e)
+	c.audits = append(c.audits, e)
+	return nil
+}
+
+// flush writes the change's audit events and its invalidations for other
+// replicas, each in one statement: a write's time is mostly round trips.
+func (c *change) flush() error {
+	if err := c.tx.InsertAudit(c.ctx, c.audits...); err != nil {
+		return err
+	}
+	for _, payload := range notifyPayloads(c.origin, c.invalidate) {
+		if err := c.tx.Notify(c.ctx, payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxNotifyPayload keeps a notification under PostgreSQL's 8,000 bytes.
+const maxNotifyPayload = 7000
+
+// notifyPayloads packs invalidation messages into as few notifications as
+// fit: the origin, then the messages one a line.
+func notifyPayloads(origin string, msgs []string) []string {
+	var out []string
+	var b strings.Builder
+	for _, m := range msgs {
+		if b.Len() > 0 && b.Len()+1+len(m) > maxNotifyPayload {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() == 0 {
+			b.WriteString(origin + originSeparator)
+		} else {
+			b.WriteByte(messageSeparator)
+		}
+		b.WriteString(m)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
 
 func auditJSON(v any) (json.RawMessage, error) {
@@ -197,13 +244,19 @@ func (c *change) invalidateWorkspace(id string) error {
 }
 func (c *change) invalidateAll() error { return c.notify("") }
 
+// notify queues an invalidation for this replica (after the commit) and
+// for the others (with it).
 func (c *change) notify(msg string) error {
 	c.invalidate = append(c.invalidate, msg)
-	return c.tx.Notify(c.ctx, c.origin+originSeparator+msg)
+	return nil
 }
 
-// originSeparator ends the sending replica's name in an invalidation.
-const originSeparator = "|"
+// originSeparator ends the sending replica's name in an invalidation
+// notification; messageSeparator separates its messages.
+const (
+	originSeparator  = "|"
+	messageSeparator = '\n'
+)
 
 // Patch is one optional field of a partial update: Present is false when the
 // client did not send the field at all.

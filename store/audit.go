@@ -11,11 +11,21 @@ import (
 const auditColumns = `id, at, actor_user_id, actor_token_id, via, on_behalf_of, action, target_type, target_id,
 	org_id, workspace_id, before_json, after_json, request_id, ip`
 
-func (t *tx) InsertAudit(ctx context.Context, e roster.AuditEvent) error {
-	_, err := t.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, ts(e.At), strArg(e.ActorUserID), strArg(e.ActorTokenID), string(e.Via), strArg(e.OnBehalfOf),
-		e.Action, e.TargetType, e.TargetID, strArg(e.OrgID), strArg(e.WorkspaceID),
-		jsonArg(e.Before), jsonArg(e.After), e.RequestID, e.IP)
+// InsertAudit appends events in one statement.
+func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	rows := make([]string, len(events))
+	args := make([]any, 0, 15*len(events))
+	for i, e := range events {
+		rows[i] = row
+		args = append(args, e.ID, ts(e.At), strArg(e.ActorUserID), strArg(e.ActorTokenID), string(e.Via), strArg(e.OnBehalfOf),
+			e.Action, e.TargetType, e.TargetID, strArg(e.OrgID), strArg(e.WorkspaceID),
+			jsonArg(e.Before), jsonArg(e.After), e.RequestID, e.IP)
+	}
+	_, err := t.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES `+strings.Join(rows, ", "), args...)
 	return err
 }
 

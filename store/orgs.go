@@ -94,12 +94,19 @@ func (t *tx) UpdateOrg(ctx context.Context, o roster.Org) error {
 // LockOrg takes the organisation's row lock on PostgreSQL. Every change to an
 // organisation's memberships takes it first, so invariants that span rows
 // (the last owner, the seat cap, cascades) are checked by one writer at a time.
-func (t *tx) LockOrg(ctx context.Context, orgID string) error {
-	if t.db.dialect != Postgres {
-		return nil
+func (t *tx) LockOrg(ctx context.Context, orgID string) (roster.Org, error) {
+	return scanOrg(t.queryRow(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ? AND deleted_at IS NULL`+t.forUpdate(), orgID))
+}
+
+func (t *tx) LockWorkspaceOrg(ctx context.Context, workspaceID string) (string, error) {
+	lock := ""
+	if t.db.dialect == Postgres {
+		lock = " FOR UPDATE OF o"
 	}
-	var id string
-	return scanOne(t.queryRow(ctx, `SELECT id FROM orgs WHERE id = ? FOR UPDATE`, orgID).Scan(&id))
+	var orgID string
+	err := t.queryRow(ctx, `SELECT o.id FROM workspaces w JOIN orgs o ON o.id = w.org_id
+		WHERE w.id = ? AND w.deleted_at IS NULL AND o.deleted_at IS NULL`+lock, workspaceID).Scan(&orgID)
+	return orgID, scanOne(err)
 }
 
 const workspaceColumns = `id, org_id, name, slug, allow_support_access, settings_values, archived_at, created_at, updated_at, deleted_at`

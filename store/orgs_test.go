@@ -89,7 +89,8 @@ func TestOrgsWorkspacesMemberships(t *testing.T) {
 
 		// Deleting the organisation takes everything in it.
 		write(t, db, func(tx roster.Tx) error {
-			return errors.Join(tx.LockOrg(ctx, org.ID), tx.DeleteOrg(ctx, org.ID, t0.Add(time.Hour)))
+			_, err := tx.LockOrg(ctx, org.ID)
+			return errors.Join(err, tx.DeleteOrg(ctx, org.ID, t0.Add(time.Hour)))
 		})
 		for name, err := range map[string]error{
 			"org":                  func() error { _, err := db.GetOrg(ctx, org.ID); return err }(),

@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -79,19 +79,11 @@ func (q queries) ListOrgUserIDs(ctx context.Context, orgID string) ([]string, er
 	})
 }
 
-// PutSeat replaces a user's seat and moves the per-role counters by the
-// difference.
-func (t *tx) PutSeat(ctx context.Context, s roster.Seat) error {
-	old, err := t.GetSeat(ctx, s.OrgID, s.UserID)
-	if err != nil && !errors.Is(err, roster.ErrNotFound) {
-		return err
-	}
-	had := err == nil
-	if had {
-		if err := t.addSeatCount(ctx, s.OrgID, old.Role, -1); err != nil {
-			return err
-		}
-	}
+// ReplaceSeat replaces a user's seat and moves the per-role counters by the
+// difference, in at most two statements.
+func (t *tx) ReplaceSeat(ctx context.Context, old, s roster.Seat) error {
+	had := old.Role != ""
+	var err error
 	switch {
 	case s.Role == "" && had:
 		_, err = t.exec(ctx, `DELETE FROM seat_holders WHERE org_id = ? AND user_id = ?`, s.OrgID, s.UserID)
@@ -104,14 +96,18 @@ func (t *tx) PutSeat(ctx context.Context, s roster.Seat) error {
 		_, err = t.exec(ctx, `INSERT INTO seat_holders (org_id, user_id, role, until, recheck_at) VALUES (?, ?, ?, ?, ?)`,
 			s.OrgID, s.UserID, string(s.Role), nts(s.Until), nts(s.Recheck))
 	}
-	if err != nil || s.Role == "" {
+	if err != nil || old.Role == s.Role {
 		return err
 	}
-	return t.addSeatCount(ctx, s.OrgID, s.Role, 1)
-}
-
-func (t *tx) addSeatCount(ctx context.Context, orgID string, role roster.SeatRole, delta int) error {
-	_, err := t.exec(ctx, `INSERT INTO seat_counts (org_id, role, n) VALUES (?, ?, ?)
-		ON CONFLICT (org_id, role) DO UPDATE SET n = seat_counts.n + excluded.n`, orgID, string(role), delta)
+	var rows []string
+	var args []any
+	if had {
+		rows, args = append(rows, "(?, ?, -1)"), append(args, s.OrgID, string(old.Role))
+	}
+	if s.Role != "" {
+		rows, args = append(rows, "(?, ?, 1)"), append(args, s.OrgID, string(s.Role))
+	}
+	_, err = t.exec(ctx, `INSERT INTO seat_counts (org_id, role, n) VALUES `+strings.Join(rows, ", ")+`
+		ON CONFLICT (org_id, role) DO UPDATE SET n = seat_counts.n + excluded.n`, args...)
 	return err
 }
