@@ -267,3 +267,32 @@ func TestSeatCapRaceOnAccept(t *testing.T) {
 		tn.wantUsed(t, "after the race", 2)
 	})
 }
+
+// TestSeatChangeAuditAroundAnExpiredSeat: the counts before and after a
+// change, as audited, are right when the user's seat had already expired
+// but was not yet recomputed.
+func TestSeatChangeAuditAroundAnExpiredSeat(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		bob := env.CreateUser(map[string]any{"email": "bob@outside.example"}).ID
+		until := env.Clock.Now().Add(time.Hour).Format(time.RFC3339)
+		env.PutMember(tn.aliceToken, tn.ws.ID, bob, map[string]any{"role": "external", "expires_at": until}).Want(t, 201)
+		tn.wantUsed(t, "an expiring external", 2)
+		env.Clock.Advance(2 * time.Hour)
+		tn.wantUsed(t, "the external's seat expired", 1)
+
+		env.PutOrgMember(tn.aliceToken, tn.org.ID, bob, "member").Want(t, 201)
+		tn.wantUsed(t, "bob joined the organisation", 2)
+		var audit struct{ Data []map[string]any }
+		env.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/audit?action=seats.changed&org_id=" + tn.org.ID + "&limit=1", Token: env.AdminToken}).JSON(t, &audit)
+		if len(audit.Data) != 1 {
+			t.Fatalf("seat change audit: %v", audit.Data)
+		}
+		before, after := audit.Data[0]["before"].(map[string]any), audit.Data[0]["after"].(map[string]any)
+		if before["used"] != float64(1) || after["used"] != float64(2) ||
+			fmt.Sprint(before["breakdown"]) != "map[owner:1]" || fmt.Sprint(after["breakdown"]) != "map[member:1 owner:1]" {
+			t.Errorf("audited seats before %v, after %v", before, after)
+		}
+	})
+}
