@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
@@ -20,13 +22,15 @@ type MigrationState struct {
 	Applied bool
 }
 
-func (db *DB) migrator() (*goose.Provider, error) {
+func (db *DB) migrator() (*goose.Provider, error) { return db.migratorOn(db.write) }
+
+func (db *DB) migratorOn(pool *sql.DB) (*goose.Provider, error) {
 	dir, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
 	if err != nil {
 		return nil, err
 	}
 	if db.dialect != Postgres {
-		return goose.NewProvider(goose.DialectSQLite3, db.write, dir)
+		return goose.NewProvider(goose.DialectSQLite3, pool, dir)
 	}
 	// Replicas starting together must not migrate at once: an advisory lock
 	// lets one migrate while the others wait.
@@ -34,12 +38,21 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, db.write, dir, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, pool, dir, goose.WithSessionLocker(locker))
 }
 
 // Migrate applies every pending migration and returns how many it applied.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
-	p, err := db.migrator()
+	pool := db.write
+	if db.dialect == Postgres {
+		// A migration may run longer than a request; its lock waits stay
+		// bounded, so that it never queues live traffic behind it for long.
+		conf := db.pgConf.Copy()
+		conf.RuntimeParams["statement_timeout"] = "0"
+		pool = stdlib.OpenDB(*conf)
+		defer pool.Close()
+	}
+	p, err := db.migratorOn(pool)
 	if err != nil {
 		return 0, err
 	}
