@@ -379,3 +379,43 @@ func TestStuckTransactionReleasesTheOrganisation(t *testing.T) {
 	}
 	t.Logf("the stuck session's lock was released and the write done after %v", time.Since(start))
 }
+
+// TestResetConnectionsAreNever500: connections to the database reset under
+// a replica's feet, again and again, give each request a correct answer or
+// a 503, never a 500 (a query that could not be sent runs again on a new
+// connection, so 503s are rare); once the resets stop every request
+// succeeds.
+func TestResetConnectionsAreNever500(t *testing.T) {
+	t.Parallel()
+	a := rostertest.NewEnv(t, rostertest.Postgres)
+	proxied, proxy := rostertest.ProxyPostgres(t, a.DSN)
+	b := rostertest.NewReplica(t, rostertest.Postgres, proxied, a.Clock)
+	tn := newTenant(t, a, "acme")
+	unavailable := 0
+	for i := range 20 {
+		proxy.Reset()
+		for _, r := range []rostertest.Req{
+			{Method: "GET", Path: "/v1/orgs", Token: a.AdminToken},
+			{Method: "POST", Path: "/v1/users", Token: a.AdminToken, Body: map[string]any{"email": fmt.Sprintf("u%d@example.com", i)}},
+			{Method: "POST", Path: "/v1/check", Token: a.AdminToken, Body: map[string]any{"user_id": tn.alice.ID, "action": "workspace.read", "workspace_id": tn.ws.ID}},
+		} {
+			res := b.TryWith(patient, r)
+			switch {
+			case res.Status == 503:
+				unavailable++
+			case res.Status >= 500:
+				t.Errorf("%s %s after a reset: %d %s", r.Method, r.Path, res.Status, res.Body)
+			}
+		}
+	}
+	t.Logf("%d of 60 requests after a reset answered 503", unavailable)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if b.TryWith(patient, rostertest.Req{Method: "GET", Path: "/v1/orgs", Token: a.AdminToken}).Status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replica did not recover after the resets stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"golang.org/x/sys/unix"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -69,6 +70,44 @@ func userTimeout(d time.Duration) func(network, address string, c syscall.RawCon
 		})
 		return errors.Join(err, sockErr)
 	}
+}
+
+// brokenConnection reports whether err is the connection failing (as
+// opposed to the database refusing a statement or the deadline passing).
+func brokenConnection(err error) bool {
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pgErr), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), pgconn.Timeout(err):
+		return false
+	case pgconn.SafeToRetry(err), errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return true
+	}
+	return errors.As(err, &netErr)
+}
+
+// retryingConnector makes PostgreSQL connections whose queries report a
+// failure to send (a connection the network reset while it sat in the pool)
+// as driver.ErrBadConn, as its Exec does already: database/sql then runs
+// the query again on another connection instead of failing the request.
+type retryingConnector struct{ driver.Connector }
+
+func (c retryingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return retryingConn{conn.(*stdlib.Conn)}, nil
+}
+
+type retryingConn struct{ *stdlib.Conn }
+
+func (c retryingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	rows, err := c.Conn.QueryContext(ctx, query, args)
+	if err != nil && pgconn.SafeToRetry(err) {
+		return nil, driver.ErrBadConn
+	}
+	return rows, err
 }
 
 // classifyFault names database errors that are about the database's state,

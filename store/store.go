@@ -175,7 +175,7 @@ func (db *DB) openPostgres(url string) error {
 	}
 	boundSessions(conf, db.timeout)
 	db.pgConf = conf
-	p := stdlib.OpenDB(*conf)
+	p := sql.OpenDB(retryingConnector{stdlib.GetConnector(*conf)})
 	conns := postgresConns()
 	p.SetMaxOpenConns(conns)
 	p.SetMaxIdleConns(conns)
@@ -215,18 +215,24 @@ func (db *DB) Close() error {
 }
 
 // Update runs fn in a write transaction. On PostgreSQL a transaction chosen
-// as a deadlock victim is run again from the start (fn must not keep state
-// between attempts); SQLite's single writer cannot deadlock.
+// as a deadlock victim, or one whose connection broke before it could have
+// committed, is run again from the start (fn must not keep state between
+// attempts); SQLite's single writer cannot deadlock.
 func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.update(ctx, fn)
 		var pgErr *pgconn.PgError
-		retryable := errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
-		if !retryable || attempt == 3 {
+		deadlock := errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+		if !(deadlock || errors.Is(err, errUncommitted)) || attempt == 3 || ctx.Err() != nil {
 			return err
 		}
 	}
 }
+
+// errUncommitted marks a transaction that failed on a broken connection
+// before its commit could have reached the database: running it again
+// cannot apply it twice.
+var errUncommitted = errors.New("the connection broke before the commit was sent")
 
 func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) {
 	if db.writers != nil {
@@ -243,7 +249,7 @@ func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) 
 	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", translate(err))
+		return fmt.Errorf("begin: %w", translate(err)) // database/sql retried a broken connection already
 	}
 	defer func() {
 		if err != nil {
@@ -252,9 +258,15 @@ func (db *DB) update(ctx context.Context, fn func(roster.Tx) error) (err error) 
 	}()
 	t := &tx{queries: queries{db: db, x: sqlTx, pool: db.write, sqlTx: sqlTx, inTx: true}}
 	if err := fn(t); err != nil {
+		if db.dialect == Postgres && brokenConnection(err) {
+			return fmt.Errorf("%w: %w", errUncommitted, err)
+		}
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if db.dialect == Postgres && pgconn.SafeToRetry(err) {
+			return fmt.Errorf("commit: %w: %w", errUncommitted, translate(err))
+		}
 		return fmt.Errorf("commit: %w", translate(err))
 	}
 	return nil
