@@ -96,7 +96,7 @@ func (s *Server) registerOrgs(api huma.API) {
 			}
 			out := CreatedOrg{Org: toOrg(org)}
 			if first != nil {
-				w := toWorkspace(service.WorkspaceView{Workspace: *first})
+				w := toWorkspace(*first)
 				out.Workspace = &w
 			}
 			return &struct{ Body CreatedOrg }{out}, nil

@@ -32,10 +32,6 @@ func toWorkspace(v service.WorkspaceView) Workspace {
 		Derived: v.Access.Derived(), ExpiresAt: v.Access.ExpiresAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
-func toPlainWorkspace(w roster.Workspace) Workspace {
-	return toWorkspace(service.WorkspaceView{Workspace: w})
-}
-
 type WorkspaceMember struct {
 	UserID    string            `json:"user_id"`
 	Role      workspaceRole     `json:"role"`
@@ -86,7 +82,7 @@ func (s *Server) registerWorkspaces(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &wsOutput{toPlainWorkspace(w)}, nil
+			return &wsOutput{toWorkspace(w)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-workspaces", Method: http.MethodGet, Path: "/v1/workspaces",
 		Summary: "List workspaces", Description: "The workspaces the caller can reach, with their effective role; platform admins and service tokens see all.", Tags: tags}),
@@ -126,7 +122,7 @@ func (s *Server) registerWorkspaces(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &wsOutput{toPlainWorkspace(w)}, nil
+			return &wsOutput{toWorkspace(w)}, nil
 		})
 	huma.Register(api, s.secured(huma.Operation{OperationID: "delete-workspace", Method: http.MethodDelete, Path: "/v1/workspaces/{ws}",
 		Summary: "Delete a workspace", Description: "Owners. Its memberships go with it; history is kept.", DefaultStatus: http.StatusNoContent, Tags: tags}),
@@ -145,7 +141,7 @@ func (s *Server) registerWorkspaces(api huma.API) {
 				if err != nil {
 					return nil, err
 				}
-				return &wsOutput{toPlainWorkspace(w)}, nil
+				return &wsOutput{toWorkspace(w)}, nil
 			})
 	}
 	huma.Register(api, s.secured(huma.Operation{OperationID: "list-workspace-members", Method: http.MethodGet, Path: "/v1/workspaces/{ws}/members",

@@ -52,7 +52,7 @@ var errSlugTaken = roster.Errorf(roster.KindConflict, roster.CodeSlugTaken, "the
 
 // CreateOrg creates an organisation whose owner is the caller, or, for staff
 // and service tokens, the user they name.
-func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *roster.Workspace, error) {
+func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *WorkspaceView, error) {
 	a := actor(ctx)
 	staff := a.IsService() || (!a.Delegated() && a.Token != nil && a.Token.Kind == roster.TokenPersonal && a.User.PlatformRole.IsStaff())
 	if s.restrictOrgCreation && !staff {
@@ -74,7 +74,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *roster
 		return roster.Org{}, nil, err
 	}
 	org := roster.Org{ID: roster.NewID(roster.PrefixOrg), Name: in.Name, Slug: in.Slug, MembersCanCreateWorkspaces: true, Plan: roster.DefaultPlan()}
-	var first *roster.Workspace
+	var first *WorkspaceView
 	err := s.update(ctx, func(c *change) error {
 		if err := s.requireActiveOwner(c, ownerID); err != nil {
 			return err
@@ -96,7 +96,11 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *roster
 			if err != nil {
 				return err
 			}
-			first = &w
+			first = &WorkspaceView{Workspace: w}
+			if !operator(c.actor) {
+				first.Access, err = c.accessOf(w, c.actor.Subject().ID)
+			}
+			return err
 		}
 		return nil
 	})

@@ -36,9 +36,10 @@ const (
 
 // CreateWorkspace creates a workspace in an organisation; its creator owns it.
 // Organisation owners and admins may, and members unless the organisation
-// forbids it; externals may not.
-func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.Workspace, error) {
+// forbids it; externals may not. The view carries the caller's access.
+func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (WorkspaceView, error) {
 	var w roster.Workspace
+	var access roster.Access
 	err := s.update(ctx, func(c *change) error {
 		org, oa, err := c.org(in.OrgID)
 		if err != nil {
@@ -64,10 +65,22 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (roster.
 			}
 			c.requireCapacity(org.ID) // an outsider named owner joins the organisation
 		}
-		w, err = c.createWorkspace(org, in, owner)
+		if w, err = c.createWorkspace(org, in, owner); err != nil || oa.operator {
+			return err // staff and services see workspaces without a role of their own
+		}
+		access, err = c.accessOf(w, c.actor.Subject().ID)
 		return err
 	})
-	return w, err
+	return WorkspaceView{Workspace: w, Access: access}, err
+}
+
+// accessOf is a user's effective access to w as this change leaves it.
+func (c *change) accessOf(w roster.Workspace, userID string) (roster.Access, error) {
+	direct, org, err := memberships(c.ctx, c.tx, w, userID)
+	if err != nil {
+		return roster.Access{}, err
+	}
+	return roster.EffectiveAccess(direct, org, c.now), nil
 }
 
 // createWorkspace inserts a workspace and makes ownerID (if any) its owner.
@@ -182,13 +195,15 @@ func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f rost
 }
 
 // UpdateWorkspace renames a workspace or changes its slug (admins).
-func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePatch) (roster.Workspace, error) {
+func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePatch) (WorkspaceView, error) {
 	var w roster.Workspace
+	var access roster.Access
 	err := s.update(ctx, func(c *change) error {
 		before, wa, err := c.workspace(id, false)
 		if err != nil {
 			return err
 		}
+		access = wa.access
 		if !wa.can(roster.PermWorkspaceUpdate) {
 			return errForbidden
 		}
@@ -212,31 +227,34 @@ func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePat
 			}
 			w.Slug = p.Slug.Value
 		}
-		return c.saveWorkspace(ActionWorkspaceUpdated, before, w)
+		return c.saveWorkspace(ActionWorkspaceUpdated, before, &w)
 	})
-	return w, err
+	return WorkspaceView{Workspace: w, Access: access}, err
 }
 
-func (c *change) saveWorkspace(action string, before, after roster.Workspace) error {
+// saveWorkspace stores after, stamping it updated now, and audits the change.
+func (c *change) saveWorkspace(action string, before roster.Workspace, after *roster.Workspace) error {
 	after.UpdatedAt = c.now
-	if err := c.tx.UpdateWorkspace(c.ctx, after); err != nil {
+	if err := c.tx.UpdateWorkspace(c.ctx, *after); err != nil {
 		return err
 	}
 	if err := c.invalidateWorkspace(after.ID); err != nil {
 		return err
 	}
-	return c.auditIn(action, TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(after))
+	return c.auditIn(action, TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(*after))
 }
 
 // SetArchived archives or restores a workspace (admins). While archived,
 // every scoped access is 410 and lists leave it out (rule 5).
-func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (roster.Workspace, error) {
+func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (WorkspaceView, error) {
 	var w roster.Workspace
+	var access roster.Access
 	err := s.update(ctx, func(c *change) error {
 		before, wa, err := c.workspace(id, true)
 		if err != nil {
 			return err
 		}
+		access = wa.access
 		if !wa.can(roster.PermWorkspaceArchive) {
 			return errForbidden
 		}
@@ -252,9 +270,9 @@ func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (ro
 		if archived {
 			action, w.ArchivedAt = ActionWorkspaceArchived, &c.now
 		}
-		return c.saveWorkspace(action, before, w)
+		return c.saveWorkspace(action, before, &w)
 	})
-	return w, err
+	return WorkspaceView{Workspace: w, Access: access}, err
 }
 
 // DeleteWorkspace deletes a workspace and its memberships (owners only).
@@ -351,7 +369,7 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, p SettingsPatch
 		if err := checkValues(w.Values); err != nil {
 			return err
 		}
-		return c.saveWorkspace(ActionWorkspaceSettings, before, w)
+		return c.saveWorkspace(ActionWorkspaceSettings, before, &w)
 	})
 	return w, err
 }
