@@ -41,7 +41,7 @@ type IssuedInvitation struct {
 
 type AccessRequest struct {
 	ID          string         `json:"id"`
-	OrgID       string         `json:"org_id"`
+	OrgID       string         `json:"org_id,omitempty" doc:"Left out for a requester outside the organisation"`
 	WorkspaceID string         `json:"workspace_id"`
 	UserID      string         `json:"user_id"`
 	Message     string         `json:"message"`

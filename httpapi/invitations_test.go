@@ -250,15 +250,27 @@ func TestAccessRequests(t *testing.T) {
 			UserID string  `json:"user_id"`
 		}
 		var r1, r2 request
-		env.Expect(201, rostertest.Req{Method: "POST", Path: path, Token: bobToken, Body: map[string]any{"message": "let me in"}}).JSON(t, &r1)
+		first := env.Expect(201, rostertest.Req{Method: "POST", Path: path, Token: bobToken, Body: map[string]any{"message": "let me in"}})
+		first.JSON(t, &r1)
 		env.Expect(200, rostertest.Req{Method: "POST", Path: path, Token: bobToken, Body: map[string]any{"message": "please"}}).JSON(t, &r2)
 		if r1.ID != r2.ID || r1.Status != "pending" || r1.UserID != bob.ID {
 			t.Errorf("requests: %+v %+v", r1, r2)
 		}
-		var list struct{ Data []request }
+		// bob is outside the organisation: his answers do not name it, as
+		// GET /v1/orgs/{org} does not show it to him.
+		if strings.Contains(string(first.Body), tn.org.ID) {
+			t.Errorf("an outsider's access request names the organisation: %s", first.Body)
+		}
+		env.Expect(404, rostertest.Req{Method: "GET", Path: "/v1/orgs/" + tn.org.ID, Token: bobToken})
+		var list struct {
+			Data []struct {
+				request
+				OrgID string `json:"org_id"`
+			}
+		}
 		env.Expect(200, rostertest.Req{Method: "GET", Path: path, Token: tn.aliceToken}).JSON(t, &list)
-		if len(list.Data) != 1 {
-			t.Errorf("pending requests: %+v", list.Data)
+		if len(list.Data) != 1 || list.Data[0].OrgID != tn.org.ID {
+			t.Errorf("pending requests, as the workspace's admins see them: %+v", list.Data)
 		}
 		env.Expect(404, rostertest.Req{Method: "GET", Path: path, Token: bobToken})
 

@@ -14,14 +14,16 @@ var errRequestNotFound = roster.Errorf(roster.KindNotFound, roster.CodeRequestNo
 const MaxRequestMessageLen = 2000
 
 // RequestAccess asks, as the caller, to join a workspace. One request per
-// user and workspace is pending at a time: asking again returns it.
+// user and workspace is pending at a time: asking again returns it. A caller
+// outside the workspace's organisation does not learn which it is: the
+// request comes back without its OrgID.
 func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (roster.AccessRequest, bool, error) {
 	if utf8.RuneCountInString(message) > MaxRequestMessageLen {
 		return roster.AccessRequest{}, false, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "message must be at most %d characters", MaxRequestMessageLen).With("field", "message")
 	}
 	me := actor(ctx).Subject()
 	var out roster.AccessRequest
-	var created bool
+	var created, seesOrg bool
 	err := s.update(ctx, func(c *change) error {
 		if !roster.ValidID(roster.PrefixWorkspace, wsID) {
 			return errWorkspaceNotFound
@@ -40,6 +42,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 		if err != nil {
 			return err
 		}
+		seesOrg = org != nil || operator(c.actor)
 		if isMember(direct, org, c.now) {
 			return errAlreadyMember
 		}
@@ -62,6 +65,9 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 		out = r
 		return c.auditRequest(ActionRequestCreated, nil, &r)
 	})
+	if !seesOrg {
+		out.OrgID = ""
+	}
 	return out, created, err
 }
 
