@@ -2,8 +2,11 @@ package httpapi_test
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
@@ -81,4 +84,77 @@ func grepLines(text, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestUnstorableIDsInPathsAreNotFound: a path id with a NUL or an invalid
+// UTF-8 byte names nothing, on both backends alike.
+func TestUnstorableIDsInPathsAreNotFound(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		for _, id := range []string{"usr_%00abc", "usr_%FFabc", "usr_%C3%28"} {
+			for _, path := range []string{"/v1/workspaces/" + tn.ws.ID + "/members/" + id, "/v1/orgs/" + tn.org.ID + "/members/" + id} {
+				res := env.Do(rostertest.Req{Method: "DELETE", Path: path, Token: tn.aliceToken})
+				if res.Status != 404 || res.Code(t) != "membership_not_found" {
+					t.Errorf("DELETE %s: %d %s", path, res.Status, res.Body)
+				}
+			}
+		}
+	})
+}
+
+// TestBadPathIDsAnswerAlikeOnBothBackends sends every operation with path
+// parameters with one id at a time holding a NUL or an invalid UTF-8 byte
+// (the others naming real objects): the answer is a 4xx, and the same on
+// SQLite and PostgreSQL.
+func TestBadPathIDsAnswerAlikeOnBothBackends(t *testing.T) {
+	param := regexp.MustCompile(`\{[^}]+\}`)
+	answers := map[rostertest.Backend]map[string]int{}
+	for _, b := range rostertest.Backends {
+		t.Run(string(b), func(t *testing.T) {
+			env := rostertest.NewEnv(t, b)
+			tn := newTenant(t, env, "acme")
+			real := map[string]string{"{ws}": tn.ws.ID, "{org}": tn.org.ID, "{user}": tn.alice.ID, "{id}": tn.alice.ID}
+			got := map[string]int{}
+			for path, item := range env.API.OpenAPI().Paths {
+				params := param.FindAllString(path, -1)
+				for method, op := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete} {
+					if op == nil {
+						continue
+					}
+					for i := range params {
+						for _, bad := range []string{"%00", "%FF"} {
+							n := -1
+							concrete := param.ReplaceAllStringFunc(path, func(p string) string {
+								n++
+								if id, ok := real[p]; ok && n != i {
+									return id
+								}
+								return "x" + bad + "y"
+							})
+							req := rostertest.Req{Method: method, Path: concrete, Token: env.AdminToken}
+							if method != "GET" && method != "DELETE" {
+								req.Body = map[string]any{}
+							}
+							res := env.Do(req)
+							if res.Status >= 500 || res.Status < 400 {
+								t.Errorf("%s %s: %d %s", method, concrete, res.Status, res.Body)
+							}
+							got[method+" "+path+" with a bad "+params[i]+" ("+bad+")"] = res.Status
+						}
+					}
+				}
+			}
+			answers[b] = got
+		})
+	}
+	sqlite, postgres := answers[rostertest.SQLite], answers[rostertest.Postgres]
+	if sqlite == nil || postgres == nil {
+		return
+	}
+	for req, status := range sqlite {
+		if postgres[req] != status {
+			t.Errorf("%s: %d on SQLite, %d on PostgreSQL", req, status, postgres[req])
+		}
+	}
 }

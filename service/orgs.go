@@ -271,6 +271,9 @@ func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) err
 		if err != nil {
 			return err
 		}
+		if !roster.ValidID(roster.PrefixUser, userID) {
+			return errMembershipNotFound
+		}
 		m, err := c.tx.GetOrgMembership(ctx, orgID, userID)
 		if errors.Is(err, roster.ErrNotFound) {
 			return errMembershipNotFound

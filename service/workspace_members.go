@@ -170,6 +170,9 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string
 		if err != nil {
 			return err
 		}
+		if !roster.ValidID(roster.PrefixUser, userID) {
+			return errMembershipNotFound
+		}
 		m, err := c.tx.GetWorkspaceMembership(ctx, wsID, userID)
 		if errors.Is(err, roster.ErrNotFound) {
 			if _, org, err := memberships(ctx, c.tx, w, userID); err == nil && org != nil && org.Role.DerivedWorkspaceRole() != "" {
