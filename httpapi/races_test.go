@@ -36,7 +36,7 @@ func TestConcurrentIdenticalAdds(t *testing.T) {
 		concurrently(20, func(i int) {
 			res := env.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"})
 			statuses[i] = res.Status
-			joined[i], _ = res.Map(t)["joined_at"].(string)
+			joined[i], _ = res.Field("joined_at").(string)
 		})
 		created := 0
 		for i, s := range statuses {

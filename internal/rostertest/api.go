@@ -144,6 +144,16 @@ func (r *Response) Map(t testing.TB) map[string]any {
 	return m
 }
 
+// Field returns one top-level member of a JSON object body, or nil. Unlike
+// Map it never fails the test, so goroutines may call it.
+func (r *Response) Field(name string) any {
+	var m map[string]any
+	if json.Unmarshal(r.Body, &m) != nil {
+		return nil
+	}
+	return m[name]
+}
+
 // Code returns the problem code of an error response.
 func (r *Response) Code(t testing.TB) string {
 	t.Helper()
@@ -161,7 +171,9 @@ type Req struct {
 }
 
 // Do sends a request and checks the response against the OpenAPI document.
-// A server error fails the test.
+// A server error fails the test. Do, Try and TryWith may be called from any
+// goroutine: they report failures with Errorf (a request that could not be
+// sent answers status 0), never FailNow.
 func (e *Env) Do(r Req) *Response {
 	e.T.Helper()
 	out := e.Try(r)
@@ -192,13 +204,15 @@ func (e *Env) TryWith(client *http.Client, r Req) *Response {
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
-			e.T.Fatal(err)
+			e.T.Errorf("%s %s: %v", r.Method, r.Path, err)
+			return &Response{}
 		}
 		body = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(r.Method, e.HTTP.URL+r.Path, body)
 	if err != nil {
-		e.T.Fatal(err)
+		e.T.Errorf("%s %s: %v", r.Method, r.Path, err)
+		return &Response{}
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -211,12 +225,13 @@ func (e *Env) TryWith(client *http.Client, r Req) *Response {
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		e.T.Fatalf("%s %s: %v", r.Method, r.Path, err)
+		e.T.Errorf("%s %s: %v", r.Method, r.Path, err)
+		return &Response{}
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.T.Fatal(err)
+		e.T.Errorf("%s %s: reading the body: %v", r.Method, r.Path, err)
 	}
 	out := &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
 	e.validator.Check(e.T, r.Method, req.URL.Path, out)
