@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"hash/fnv"
 	"fmt"
 	"io/fs"
 
@@ -33,12 +34,20 @@ func (db *DB) migratorOn(pool *sql.DB) (*goose.Provider, error) {
 		return goose.NewProvider(goose.DialectSQLite3, pool, dir)
 	}
 	// Replicas starting together must not migrate at once: an advisory lock
-	// lets one migrate while the others wait.
-	locker, err := lock.NewPostgresSessionLocker()
+	// lets one migrate while the others wait, checking every second.
+	// Deployments in other schemas of the same database take other locks.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(db.schema)), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, err
 	}
 	return goose.NewProvider(goose.DialectPostgres, pool, dir, goose.WithSessionLocker(locker))
+}
+
+// migrationLockID names the advisory lock of one schema's migrations.
+func migrationLockID(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("roster migrations " + schema))
+	return int64(h.Sum64() >> 1)
 }
 
 // Migrate applies every pending migration and returns how many it applied.

@@ -55,6 +55,7 @@ type DB struct {
 	dialect Dialect
 	pgConf  *pgx.ConnConfig // PostgreSQL: every connection's settings, the LISTEN one's too
 	timeout time.Duration
+	schema  string // the PostgreSQL schema Roster's tables live in
 	channel string // the PostgreSQL notification channel
 	write   *sql.DB
 	read    *sql.DB // the same pool as write on PostgreSQL
@@ -120,6 +121,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("database %s: %w", dialect, err)
 		}
+		db.schema = schema.String
 		db.channel = notifyChannel(schema.String)
 	}
 	return db, nil
