@@ -12,7 +12,9 @@ type Actor struct {
 	IP         string
 }
 
-// SystemActor is Roster acting for its operator (the command line).
+// SystemActor is Roster acting for its operator (the command line). It has
+// every right, so it is never assumed: whoever means it attaches it with
+// WithActor.
 func SystemActor() Actor { return Actor{} }
 
 // IsSystem reports whether the operator's command line is acting.

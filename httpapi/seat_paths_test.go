@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -64,7 +63,7 @@ func TestSeatWritePaths(t *testing.T) {
 		env.PutOrgMember(tn.aliceToken, tn.org.ID, boss, "member").Want(t, 201)
 		env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + boss, Token: env.AdminToken, Body: map[string]any{"status": "suspended"}})
 		tn.wantUsed(t, "suspended", 1)
-		if _, _, err := env.Service.EnsureAdmin(context.Background(), "boss@example.com"); err != nil {
+		if _, _, err := env.Service.EnsureAdmin(rostertest.System(), "boss@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		tn.wantUsed(t, "reactivated by bootstrap", 2)

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -131,7 +130,7 @@ func TestSeatRecheck(t *testing.T) {
 		tn := newTenant(t, env, "acme")
 		recheck := func(want int) {
 			t.Helper()
-			if n, err := env.Service.RecheckSeats(context.Background()); err != nil || n != want {
+			if n, err := env.Service.RecheckSeats(rostertest.System()); err != nil || n != want {
 				t.Fatalf("recheck: %d seats, %v; want %d", n, err, want)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -93,14 +94,18 @@ func (s *Service) ListenerDrops() uint64 { return s.hearing.drops.Load() }
 func (s *Service) now() time.Time { return roster.Now(s.clock) }
 
 // actor returns the caller of ctx. Requests reach the service only after
-// authentication, and the command line acts as the system actor.
+// authentication; the command line attaches the system actor explicitly. A
+// call that names no caller is a bug in its caller: it must not run with
+// rights no one gave it, so it stops here.
 func actor(ctx context.Context) roster.Actor {
 	a, ok := roster.ActorFrom(ctx)
 	if !ok {
-		return roster.SystemActor()
+		panic(errUnattributed)
 	}
 	return a
 }
+
+var errUnattributed = errors.New("service called without an actor: attach the caller with roster.WithActor (roster.SystemActor for the operator's command line)")
 
 // change is one write transaction in progress: the mutation, its audit
 // events and the cache invalidations that must follow its commit.

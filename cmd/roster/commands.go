@@ -148,7 +148,8 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 
 	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation, InviteURL: cfg.inviteURL})
 	adminEmail := cfg.adminEmail
-	token, err := svc.FirstStart(ctx, adminEmail)
+	system := roster.WithActor(ctx, roster.SystemActor())
+	token, err := svc.FirstStart(system, adminEmail)
 	if err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
@@ -159,7 +160,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	go svc.Run(listenCtx)
-	go svc.KeepSeats(listenCtx, seatRecheckInterval)
+	go svc.KeepSeats(roster.WithActor(listenCtx, roster.SystemActor()), seatRecheckInterval)
 
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db),
 		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout})
@@ -225,7 +226,8 @@ func newBootstrapCommand() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			u, token, err := service.New(db, service.Options{Logger: log}).EnsureAdmin(cmd.Context(), email)
+			system := roster.WithActor(cmd.Context(), roster.SystemActor())
+			u, token, err := service.New(db, service.Options{Logger: log}).EnsureAdmin(system, email)
 			if err != nil {
 				return err
 			}

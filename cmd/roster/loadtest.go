@@ -104,7 +104,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		len(data.users), cfg.orgs, len(data.workspaces), memberships, cfg.expiringPct, db.Dialect(), time.Since(start).Round(time.Millisecond))
 
 	svc := service.New(db, service.Options{Logger: log})
-	_, token, err := svc.EnsureAdmin(ctx, "loadtest@localhost")
+	_, token, err := svc.EnsureAdmin(roster.WithActor(ctx, roster.SystemActor()), "loadtest@localhost")
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/service"
 	"github.com/roster-dev/roster/store"
@@ -57,12 +58,18 @@ func WithStore(fn func(*store.Options)) Option {
 	return func(c *Config) { fn(&c.Store) }
 }
 
+// System is a context in which the service acts for the operator, as the
+// command line does.
+func System() context.Context {
+	return roster.WithActor(context.Background(), roster.SystemActor())
+}
+
 // NewEnv starts a replica on a fresh database of backend b, with a first
 // platform admin.
 func NewEnv(t testing.TB, b Backend, opts ...Option) *Env {
 	t.Helper()
 	env := NewReplica(t, b, NewDSN(t, b), NewClock(), opts...)
-	token, err := env.Service.FirstStart(context.Background(), "admin@example.com")
+	token, err := env.Service.FirstStart(System(), "admin@example.com")
 	if err != nil || token == "" {
 		t.Fatalf("first start: %q, %v", token, err)
 	}
