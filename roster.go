@@ -7,6 +7,11 @@ package roster
 
 import "time"
 
+// Version is Roster's version, reported by `roster version` and in the
+// OpenAPI document. Release builds set it with
+// -ldflags "-X github.com/roster-dev/roster.Version=…".
+var Version = "0.1.0-dev"
+
 // Clock returns the current time. Services take one so tests can move time.
 type Clock func() time.Time
 

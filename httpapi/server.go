@@ -21,9 +21,6 @@ import (
 	"github.com/roster-dev/roster/service"
 )
 
-// Version is reported in the OpenAPI document.
-var Version = "0.1.0"
-
 // DefaultRequestTimeout is Options.RequestTimeout and Options.BodyReadTimeout
 // when none is given.
 const DefaultRequestTimeout = 5 * time.Second
@@ -108,7 +105,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 
 func apiConfig() huma.Config {
-	cfg := huma.DefaultConfig("Roster", Version)
+	cfg := huma.DefaultConfig("Roster", roster.Version)
 	cfg.Info.Description = "Organisations, workspaces, members, roles, invitations, seats and staff support access for B2B SaaS."
 	cfg.OpenAPIPath = "/v1/openapi"
 	cfg.DocsPath = ""

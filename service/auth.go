@@ -164,7 +164,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer, onBehalfOf string) (
 	if err := tok.Usable(now); err != nil {
 		return roster.Actor{}, err
 	}
-	owner, err := s.activeUser(ctx, tok.UserID, errInvalidToken)
+	owner, err := s.actingUser(ctx, tok.UserID, errInvalidToken)
 	if err != nil {
 		return roster.Actor{}, err
 	}
@@ -181,7 +181,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer, onBehalfOf string) (
 	if !roster.ValidID(roster.PrefixUser, onBehalfOf) {
 		return roster.Actor{}, badSubject
 	}
-	subject, err := s.activeUser(ctx, onBehalfOf, badSubject)
+	subject, err := s.actingUser(ctx, onBehalfOf, badSubject)
 	if err != nil {
 		return roster.Actor{}, err
 	}
@@ -189,8 +189,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer, onBehalfOf string) (
 	return a, nil
 }
 
-// activeUser loads a user who may act; missing is returned when there is none.
-func (s *Service) activeUser(ctx context.Context, id string, missing error) (roster.User, error) {
+// actingUser loads, through the cache, a user who may act now; missing is
+// returned when there is none.
+func (s *Service) actingUser(ctx context.Context, id string, missing error) (roster.User, error) {
 	u, err := s.cachedUser(ctx, id)
 	if errors.Is(err, roster.ErrNotFound) {
 		return roster.User{}, missing

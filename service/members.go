@@ -203,8 +203,8 @@ func orgMembershipAudit(m *roster.OrgMembership) any {
 	return map[string]any{"id": m.ID, "org_id": m.OrgID, "user_id": m.UserID, "role": m.Role, "joined_at": m.JoinedAt, "invited_by": m.InvitedBy}
 }
 
-// activeUser reports whether a user exists and may act.
-func activeUser(ctx context.Context, r roster.Reader, id string) (bool, error) {
+// isActiveUser reports whether a user exists and may act, read in r.
+func isActiveUser(ctx context.Context, r roster.Reader, id string) (bool, error) {
 	u, err := r.GetUser(ctx, id)
 	if errors.Is(err, roster.ErrNotFound) {
 		return false, nil

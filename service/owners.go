@@ -31,7 +31,7 @@ func (c *change) workspaceKeepsOwner(w roster.Workspace, e ending) (bool, error)
 		if !m.Live(c.now) || m.ExpiresAt != nil || m.Source == roster.SourceStaffSupport || m.UserID == e.userID {
 			continue
 		}
-		if ok, err := activeUser(c.ctx, c.tx, m.UserID); err != nil || ok {
+		if ok, err := isActiveUser(c.ctx, c.tx, m.UserID); err != nil || ok {
 			return ok, err
 		}
 	}
@@ -49,7 +49,7 @@ func (c *change) orgKeepsOwner(orgID string, e ending) (bool, error) {
 		if m.UserID == e.userID {
 			continue
 		}
-		if ok, err := activeUser(c.ctx, c.tx, m.UserID); err != nil || ok {
+		if ok, err := isActiveUser(c.ctx, c.tx, m.UserID); err != nil || ok {
 			return ok, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -77,22 +78,12 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 	for _, m := range byUser {
 		members = append(members, m)
 	}
-	slices.SortFunc(members, func(a, b Member) int { return cmpString(a.UserID, b.UserID) })
+	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.UserID, b.UserID) })
 	if len(members) > p.Limit+1 {
 		members = members[:p.Limit+1]
 	}
 	members, next := roster.NextCursor(members, p.Limit, func(m Member) string { return m.UserID })
 	return members, next, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 var errExpiryPast = roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "expires_at must be in the future")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
 )
 
@@ -224,8 +225,11 @@ func TestBootstrapAndMigrate(t *testing.T) {
 		if strings.Contains(status, "pending") || strings.Count(status, "applied") < 2 {
 			t.Errorf("migrate status:\n%s", status)
 		}
-		if out := runCommand(t, "version"); !strings.HasPrefix(out, "roster ") {
-			t.Errorf("version: %q", out)
+		if out := runCommand(t, "version"); out != "roster "+roster.Version+"\n" {
+			t.Errorf("version: %q, want roster %s", out, roster.Version)
+		}
+		if v := env.API.OpenAPI().Info.Version; v != roster.Version {
+			t.Errorf("the OpenAPI document says version %q, roster version %q", v, roster.Version)
 		}
 	})
 }

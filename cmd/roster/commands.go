@@ -20,9 +20,6 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 const (
 	defaultDatabase   = "sqlite:roster.db"
 	defaultListen     = "127.0.0.1:8080"
@@ -299,7 +296,7 @@ func newVersionCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Short: "Print Roster's version",
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "roster", version)
+			fmt.Fprintln(cmd.OutOrStdout(), "roster", roster.Version)
 		},
 	}
 }
