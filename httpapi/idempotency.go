@@ -80,7 +80,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		ri.idem = &idempotencyState{}
-		cw := &captureWriter{ResponseWriter: w}
+		cw := &statusWriter{ResponseWriter: w, body: &bytes.Buffer{}}
 		completed := false
 		defer func() {
 			if !completed { // the handler failed or panicked: let a retry run again
@@ -166,27 +166,3 @@ func redact(body []byte, fields []string) []byte {
 	}
 	return out
 }
-
-// captureWriter passes a response through and keeps a copy.
-type captureWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (w *captureWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *captureWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	w.body.Write(b)
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -54,10 +55,12 @@ func validRequestID(s string) bool {
 	return true
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter remembers the status a handler wrote and, when body is set,
+// a copy of the body.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	body   *bytes.Buffer
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -70,6 +73,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.body != nil {
+		w.body.Write(b)
 	}
 	return w.ResponseWriter.Write(b)
 }
