@@ -1,0 +1,179 @@
+package httpapi_test
+
+// After every step: Roster's decisions for every (user, workspace, action),
+// the seats of every organisation, and (every few steps) the member list of
+// every workspace, against the model.
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/roster-dev/roster/internal/rostertest"
+)
+
+// compare checks decisions and seats; with lists set, member lists too.
+func (r *modelRun) compare(lists bool) {
+	r.t.Helper()
+	r.compareDecisions()
+	for _, o := range r.m.orgs {
+		r.compareSeats(o)
+	}
+	if lists {
+		for _, w := range r.m.workspaces {
+			r.compareMembers(w)
+		}
+	}
+}
+
+// compareDecisions sends every (user, workspace, action) in one
+// POST /v1/check/batch, as the platform admin.
+func (r *modelRun) compareDecisions() {
+	type key struct {
+		u      *modelUser
+		w      *modelWorkspace
+		action string
+		min    string
+	}
+	var keys []key
+	var checks []map[string]any
+	for _, u := range r.m.users {
+		for _, w := range r.m.workspaces {
+			for _, a := range modelActions {
+				keys = append(keys, key{u, w, a.action, a.minimum})
+				checks = append(checks, map[string]any{"user_id": u.id, "action": a.action, "workspace_id": w.id})
+			}
+		}
+	}
+	if len(checks) == 0 {
+		return
+	}
+	var out struct{ Results []rostertest.Decision }
+	r.env.Expect(http.StatusOK, rostertest.Req{Method: http.MethodPost, Path: "/v1/check/batch", Token: r.env.AdminToken, Body: map[string]any{"checks": checks}}).JSON(r.t, &out)
+	if len(out.Results) != len(keys) {
+		r.failf("%d check results for %d checks", len(out.Results), len(keys))
+	}
+	for i, k := range keys {
+		r.compareDecision(k.u, k.w, k.action, k.min, out.Results[i])
+	}
+}
+
+// compareDecision compares one decision with the model's: an inactive user
+// or an archived workspace is denied whatever the role (rules 5, 8);
+// otherwise the effective role (with where it comes from and until when)
+// decides through the permission table.
+func (r *modelRun) compareDecision(u *modelUser, w *modelWorkspace, action, minimum string, d rostertest.Decision) {
+	r.t.Helper()
+	where := fmt.Sprintf("check %s (%s) %s in %s (%s/%s)", u.id, u.email, action, w.id, w.org.slug, w.slug)
+	switch {
+	case u.suspended:
+		if d.Allowed || d.Reason != "user_inactive" {
+			r.failf("%s: %+v, model says denied, user_inactive", where, d)
+		}
+		return
+	case w.archived:
+		if d.Allowed || d.Reason != "workspace_archived" {
+			r.failf("%s: %+v, model says denied, workspace_archived", where, d)
+		}
+		return
+	}
+	a := r.m.effective(w, u.id)
+	allowed := modelRank(a.role) >= modelRank(minimum)
+	reason := ""
+	switch {
+	case a.role == "":
+		reason = "no_access"
+	case !allowed:
+		reason = "insufficient_role"
+	}
+	if d.Allowed != allowed || d.Reason != reason || deref(d.Role) != a.role || deref(d.Via) != a.via || deref(d.ExpiresAt) != modelTime(a.expiresAt) {
+		r.failf("%s: allowed=%v reason=%q role=%q via=%q expires_at=%q; model says allowed=%v reason=%q role=%q via=%q expires_at=%q",
+			where, d.Allowed, d.Reason, deref(d.Role), deref(d.Via), deref(d.ExpiresAt), allowed, reason, a.role, a.via, modelTime(a.expiresAt))
+	}
+}
+
+func modelTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// compareSeats compares GET /v1/orgs/{org}/seats with the model's full
+// recount of DOMAIN §4: used (the ledger must equal the recount), pending
+// and the breakdown by role.
+func (r *modelRun) compareSeats(o *modelOrg) {
+	r.t.Helper()
+	var got seatCounts
+	r.env.Expect(http.StatusOK, rostertest.Req{Method: http.MethodGet, Path: "/v1/orgs/" + o.id + "/seats", Token: r.env.AdminToken}).JSON(r.t, &got)
+	want := r.m.seats(o)
+	breakdown := maps.Clone(got.Breakdown)
+	maps.DeleteFunc(breakdown, func(_ string, n int) bool { return n == 0 })
+	if got.Used != want.used || got.Pending != want.pending || !maps.Equal(breakdown, want.breakdown) {
+		r.failf("seats of %s: used %d, pending %d, breakdown %v; model says used %d, pending %d, breakdown %v (holders %v)",
+			o.slug, got.Used, got.Pending, got.Breakdown, want.used, want.pending, want.breakdown, r.m.seatHolders(o))
+	}
+}
+
+// modelMember is how one member shows in GET /v1/workspaces/{ws}/members.
+type modelMember struct {
+	role      string
+	derived   bool
+	expiresAt string
+}
+
+// compareMembers compares the member list (direct + derived) of a
+// workspace; an archived one answers 410 (rule 5).
+func (r *modelRun) compareMembers(w *modelWorkspace) {
+	r.t.Helper()
+	path := "/v1/workspaces/" + w.id + "/members?limit=500"
+	if w.archived {
+		if res := r.env.Do(rostertest.Req{Method: http.MethodGet, Path: path, Token: r.env.AdminToken}); res.Status != http.StatusGone {
+			r.failf("members of archived %s: %d %s", w.id, res.Status, res.Body)
+		}
+		return
+	}
+	var page struct{ Data []rostertest.Member }
+	r.env.Expect(http.StatusOK, rostertest.Req{Method: http.MethodGet, Path: path, Token: r.env.AdminToken}).JSON(r.t, &page)
+	got := map[string]modelMember{}
+	for _, m := range page.Data {
+		got[m.UserID] = modelMember{role: m.Role, derived: m.Derived, expiresAt: deref(m.ExpiresAt)}
+	}
+	want := r.m.memberList(w)
+	if !maps.Equal(got, want) {
+		r.failf("members of %s (%s/%s):\n  roster %v\n  model  %v", w.id, w.org.slug, w.slug, sortedMembers(got), sortedMembers(want))
+	}
+}
+
+// memberList is the model's member list: everyone with a live direct
+// membership or a derived role, with the effective role; derived when the
+// organisation's role is higher than the direct one. Suspended users stay
+// listed (rule 8: nothing is deleted).
+func (m *model) memberList(w *modelWorkspace) map[string]modelMember {
+	out := map[string]modelMember{}
+	for _, u := range m.users {
+		a := m.effective(w, u.id)
+		if a.role == "" {
+			continue
+		}
+		direct := m.direct(w, u.id)
+		derived := direct == nil || modelRank(direct.role) < modelRank(a.role)
+		mm := modelMember{role: a.role, derived: derived}
+		if !derived {
+			mm.expiresAt = modelTime(direct.expiresAt)
+		}
+		out[u.id] = mm
+	}
+	return out
+}
+
+func sortedMembers(ms map[string]modelMember) []string {
+	var out []string
+	for id, m := range ms {
+		out = append(out, fmt.Sprintf("%s:%s/derived=%v/exp=%s", id, m.role, m.derived, m.expiresAt))
+	}
+	slices.Sort(out)
+	return out
+}
