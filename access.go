@@ -29,7 +29,8 @@ func (a Access) Derived() bool { return a.Via == AccessOrgOwner || a.Via == Acce
 
 // EffectiveAccess is DOMAIN §2's rule: the higher of the direct membership
 // (if it has not expired at now) and the role derived from the organisation
-// membership. Either may be nil.
+// membership. Either may be nil. It is the one place that breaks a tie:
+// checks, member lists and authority all answer what it answers.
 func EffectiveAccess(direct *WorkspaceMembership, org *OrgMembership, now time.Time) Access {
 	var a Access
 	if direct != nil && direct.Live(now) {
@@ -40,8 +41,10 @@ func EffectiveAccess(direct *WorkspaceMembership, org *OrgMembership, now time.T
 	}
 	if org != nil && org.DeletedAt == nil {
 		derived := org.Role.DerivedWorkspaceRole()
-		// On a tie the organisation's role answers: it does not expire.
-		if derived != "" && derived.AtLeast(a.Role) {
+		// On a tie the source that lasts longer answers: the organisation's
+		// role does not expire, so it wins over a direct membership that
+		// does; a permanent direct membership is the member's own row.
+		if derived != "" && derived.AtLeast(a.Role) && (derived != a.Role || a.ExpiresAt != nil) {
 			a = Access{Role: derived, Via: AccessOrgAdmin}
 			if org.Role == OrgOwner {
 				a.Via = AccessOrgOwner

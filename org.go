@@ -96,6 +96,13 @@ func (m WorkspaceMembership) Live(now time.Time) bool {
 	return m.DeletedAt == nil && (m.ExpiresAt == nil || now.Before(*m.ExpiresAt))
 }
 
+// LiveOwner reports whether the membership makes its user one of the
+// workspace's own owners at now: a live owner membership that is not a
+// staff support session (staff never own a customer's workspace).
+func (m WorkspaceMembership) LiveOwner(now time.Time) bool {
+	return m.Live(now) && m.Role == RoleOwner && m.Source != SourceStaffSupport
+}
+
 // OrgFilter narrows an organisation list.
 type OrgFilter struct {
 	MemberID string // only organisations this user belongs to

@@ -56,6 +56,8 @@ func TestEffectiveAccess(t *testing.T) {
 		{"org owner", nil, org(roster.OrgOwner), now, roster.RoleOwner, roster.AccessOrgOwner},
 		{"org admin over direct viewer", direct(roster.RoleViewer, nil), org(roster.OrgAdmin), now, roster.RoleAdmin, roster.AccessOrgAdmin},
 		{"direct owner over org admin", direct(roster.RoleOwner, nil), org(roster.OrgAdmin), now, roster.RoleOwner, roster.AccessDirect},
+		{"tie, permanent direct: the member's own row", direct(roster.RoleOwner, nil), org(roster.OrgOwner), now, roster.RoleOwner, roster.AccessDirect},
+		{"tie, expiring direct: the organisation, which lasts", direct(roster.RoleAdmin, &later), org(roster.OrgAdmin), now, roster.RoleAdmin, roster.AccessOrgAdmin},
 		{"org member gives nothing", nil, org(roster.OrgMember), now, "", ""},
 		{"billing gives nothing", nil, org(roster.OrgBilling), now, "", ""},
 		{"support session", &roster.WorkspaceMembership{Role: roster.RoleAdmin, Source: roster.SourceStaffSupport}, nil, now, roster.RoleAdmin, roster.AccessSupport},

@@ -22,6 +22,19 @@ func TestDerivedRoleWinsATie(t *testing.T) {
 		if d := env.Check(bob, "members.manage", tn.ws.ID); !d.Allowed || deref(d.Via) != "org_admin" || d.ExpiresAt != nil {
 			t.Errorf("direct admin until %s and org admin: %+v", until, d)
 		}
+		// The member list answers as the check does, from the same rule:
+		// bob's lasting role is the organisation's; alice's permanent
+		// direct ownership is her own row.
+		members := tn.members(t, tn.aliceToken)
+		if m := members[bob]; m.Role != "admin" || !m.Derived || m.ExpiresAt != nil {
+			t.Errorf("bob in the member list: %+v", m)
+		}
+		if d := env.Check(tn.alice.ID, "workspace.delete", tn.ws.ID); !d.Allowed || deref(d.Via) != "direct" {
+			t.Errorf("alice, direct and organisation owner: %+v", d)
+		}
+		if m := members[tn.alice.ID]; m.Role != "owner" || m.Derived {
+			t.Errorf("alice in the member list: %+v", m)
+		}
 	})
 }
 
@@ -228,6 +241,44 @@ func TestWritesRacingDeletion(t *testing.T) {
 		}
 		if n := count(`SELECT COUNT(*) FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE w.deleted_at IS NULL AND o.deleted_at IS NOT NULL`); n != 0 {
 			t.Errorf("%d live workspaces in deleted organisations", n)
+		}
+	})
+}
+
+// TestVisibilityIsOneRule: a user learns that a workspace or organisation
+// exists through the check exactly when the API shows it to them: an
+// outsider whose membership expired sees neither, a workspace's external
+// sees nothing of its organisation.
+func TestVisibilityIsOneRule(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		bob, bobToken := env.NewUserWithToken("bob@outside.example")
+		until := env.Clock.Now().Add(time.Hour).Format(time.RFC3339)
+		env.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "external", "expires_at": until}).Want(t, 201)
+		check := func(target map[string]any) *rostertest.Response {
+			body := map[string]any{"user_id": bob.ID, "action": "workspace.read"}
+			if _, org := target["org_id"]; org {
+				body["action"] = "org.members.read"
+			}
+			for k, v := range target {
+				body[k] = v
+			}
+			return env.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: bobToken, Body: body})
+		}
+		check(map[string]any{"workspace_id": tn.ws.ID}).Want(t, 200)
+		env.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/workspaces/" + tn.ws.ID, Token: bobToken})
+		check(map[string]any{"org_id": tn.org.ID}).Want(t, 404)
+		env.Expect(404, rostertest.Req{Method: "GET", Path: "/v1/orgs/" + tn.org.ID, Token: bobToken})
+
+		env.Clock.Advance(2 * time.Hour)
+		if res := check(map[string]any{"workspace_id": tn.ws.ID}); res.Status != 404 || res.Code(t) != "workspace_not_found" {
+			t.Errorf("a self-check after the membership expired: %d %s", res.Status, res.Body)
+		}
+		env.Expect(404, rostertest.Req{Method: "GET", Path: "/v1/workspaces/" + tn.ws.ID, Token: bobToken})
+		// Those who may check for anyone still get the decision.
+		if d := env.Check(bob.ID, "workspace.read", tn.ws.ID); d.Allowed || d.Reason != "no_access" {
+			t.Errorf("the admin's check for bob: %+v", d)
 		}
 	})
 }

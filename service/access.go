@@ -33,23 +33,12 @@ func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userA
 	return ua, nil
 }
 
-// related reports whether the user has any membership, live or expired, in
-// the workspace or its organisation.
-func (ua *userAccess) related(w roster.Workspace) bool {
-	_, direct := ua.workspaces[w.ID]
-	_, org := ua.orgs[w.OrgID]
-	return direct || org
-}
-
-// inOrg reports whether the user has a workspace membership, live or
-// expired, in the organisation.
-func (ua *userAccess) inOrg(orgID string) bool {
-	for _, m := range ua.workspaces {
-		if m.OrgID == orgID {
-			return true
-		}
+// orgMembership returns the user's membership of the organisation, or nil.
+func (ua *userAccess) orgMembership(orgID string) *roster.OrgMembership {
+	if m, ok := ua.orgs[orgID]; ok {
+		return &m
 	}
-	return false
+	return nil
 }
 
 // in returns the user's effective access to workspace w at now.
@@ -58,11 +47,7 @@ func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 	if m, ok := ua.workspaces[w.ID]; ok {
 		direct = &m
 	}
-	var org *roster.OrgMembership
-	if m, ok := ua.orgs[w.OrgID]; ok {
-		org = &m
-	}
-	return roster.EffectiveAccess(direct, org, now)
+	return roster.EffectiveAccess(direct, ua.orgMembership(w.OrgID), now)
 }
 
 func (s *Service) cachedAccess(ctx context.Context, userID string) (*userAccess, error) {
@@ -159,7 +144,7 @@ func (s *Service) mayCheckFor(ctx context.Context, userID string) error {
 	if operator(a) || a.IsSelf(userID) {
 		return nil
 	}
-	return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you may only check your own access")
+	return forbidden("you may only check your own access")
 }
 
 func (s *Service) decide(ctx context.Context, req CheckRequest, now time.Time) (Decision, error) {
@@ -181,10 +166,10 @@ func (s *Service) decide(ctx context.Context, req CheckRequest, now time.Time) (
 	if err != nil {
 		return Decision{}, err
 	}
-	if !ua.related(w) && !operator(actor(ctx)) {
-		return Decision{}, errWorkspaceNotFound // users do not learn of other tenants' workspaces
-	}
 	acc := ua.in(w, now)
+	if !seesWorkspace(operator(actor(ctx)), acc, ua.orgMembership(w.OrgID)) {
+		return Decision{}, errWorkspaceNotFound
+	}
 	d := Decision{Role: string(acc.Role), Via: acc.Via, ExpiresAt: acc.ExpiresAt}
 	switch {
 	case !u.Active():
@@ -214,7 +199,7 @@ func (s *Service) decideOrg(ctx context.Context, req CheckRequest) (Decision, er
 		return Decision{}, err
 	}
 	m, member := ua.orgs[req.OrgID]
-	if !member && !ua.inOrg(req.OrgID) && !operator(actor(ctx)) {
+	if !seesOrg(operator(actor(ctx)), ua.orgMembership(req.OrgID)) {
 		return Decision{}, errOrgNotFound
 	}
 	d := Decision{}

@@ -23,7 +23,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 	}
 	me := actor(ctx).Subject()
 	var out roster.AccessRequest
-	var created, seesOrg bool
+	var created, orgVisible bool
 	err := s.update(ctx, func(c *change) error {
 		if !roster.ValidID(roster.PrefixWorkspace, wsID) {
 			return errWorkspaceNotFound
@@ -42,7 +42,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 		if err != nil {
 			return err
 		}
-		seesOrg = org != nil || operator(c.actor)
+		orgVisible = seesOrg(operator(c.actor), org)
 		if isMember(direct, org, c.now) {
 			return errAlreadyMember
 		}
@@ -65,7 +65,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 		out = r
 		return c.auditRequest(ActionRequestCreated, nil, &r)
 	})
-	if !seesOrg {
+	if !orgVisible {
 		out.OrgID = ""
 	}
 	return out, created, err

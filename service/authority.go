@@ -99,13 +99,17 @@ func orgFor(ctx context.Context, r roster.Reader, orgID string, lock orgLock) (r
 		return org, orgAuthority{operator: true}, nil
 	}
 	m, err := r.GetOrgMembership(ctx, orgID, a.Subject().ID)
-	if errors.Is(err, roster.ErrNotFound) {
-		return org, orgAuthority{}, errOrgNotFound
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, roster.ErrNotFound) {
 		return org, orgAuthority{}, err
 	}
-	return org, orgAuthority{member: &m}, nil
+	var member *roster.OrgMembership
+	if err == nil {
+		member = &m
+	}
+	if !seesOrg(false, member) {
+		return org, orgAuthority{}, errOrgNotFound
+	}
+	return org, orgAuthority{member: member}, nil
 }
 
 // workspaceAuthority is what the caller may do in one workspace.
@@ -152,7 +156,7 @@ func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchiv
 			return w, wa, err
 		}
 		wa.access, wa.orgMember = roster.EffectiveAccess(direct, org, now), org
-		if wa.access.Role == "" && org == nil {
+		if !seesWorkspace(false, wa.access, org) {
 			return w, wa, errWorkspaceNotFound
 		}
 	}
@@ -182,4 +186,25 @@ func memberships(ctx context.Context, r roster.Reader, w roster.Workspace, userI
 		return nil, nil, err
 	}
 	return direct, org, nil
+}
+
+// forbidden is a 403 saying what the caller may not do.
+func forbidden(message string) error {
+	return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "%s", message)
+}
+
+// errOnlyOwner refuses a change that only an owner may make (rule 2).
+func errOnlyOwner(what string) error { return forbidden("only an owner may " + what) }
+
+// seesWorkspace is who may learn that a workspace exists: staff and services,
+// anyone with live access to it, and the members of its organisation.
+// Everyone else is told it does not exist (404), whatever they ask.
+func seesWorkspace(operator bool, access roster.Access, orgMember *roster.OrgMembership) bool {
+	return operator || access.Role != "" || orgMember != nil
+}
+
+// seesOrg is who may learn that an organisation exists: staff and services,
+// and its members. A workspace's externals see nothing of the organisation.
+func seesOrg(operator bool, orgMember *roster.OrgMembership) bool {
+	return operator || orgMember != nil
 }

@@ -132,7 +132,7 @@ func (wa workspaceAuthority) mayGrant(role roster.WorkspaceRole) error {
 		return errForbidden
 	}
 	if role == roster.RoleOwner && !wa.can(roster.PermMembersManageOwners) {
-		return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant owner")
+		return errOnlyOwner("grant owner")
 	}
 	return nil
 }

@@ -56,12 +56,12 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *Worksp
 	a := actor(ctx)
 	staff := a.IsService() || (!a.Delegated() && a.Token != nil && a.Token.Kind == roster.TokenPersonal && a.User.PlatformRole.IsStaff())
 	if s.restrictOrgCreation && !staff {
-		return roster.Org{}, nil, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff may create organisations here")
+		return roster.Org{}, nil, forbidden("only staff may create organisations here")
 	}
 	ownerID := in.OwnerID
 	switch {
 	case ownerID != "" && !staff:
-		return roster.Org{}, nil, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff and service tokens may create an organisation for someone else")
+		return roster.Org{}, nil, forbidden("only staff and service tokens may create an organisation for someone else")
 	case ownerID == "" && a.IsService():
 		return roster.Org{}, nil, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "a service token must name the owner_id").With("field", "owner_id")
 	case ownerID == "":
@@ -246,7 +246,7 @@ func (s *Service) PutOrgMember(ctx context.Context, orgID, userID, role string) 
 		}
 		touchesOwner := r == roster.OrgOwner || (exists && existing.Role == roster.OrgOwner)
 		if touchesOwner && !oa.can(roster.OrgPermOwnersManage) {
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
+			return errOnlyOwner("grant or take away owner")
 		}
 		if exists && existing.Role == roster.OrgOwner && r != roster.OrgOwner {
 			ok, err := c.orgKeepsOwner(orgID, ending{userID: userID})
@@ -284,7 +284,7 @@ func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) err
 		leaving := c.actor.IsSelf(userID)
 		switch {
 		case m.Role == roster.OrgOwner && !leaving && !oa.can(roster.OrgPermOwnersManage):
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may remove an owner")
+			return errOnlyOwner("remove an owner")
 		case !leaving && !oa.can(roster.OrgPermMembersManage):
 			return errForbidden
 		}
@@ -305,11 +305,11 @@ func (s *Service) RemoveOrgMember(ctx context.Context, orgID, userID string) err
 		}
 		inOrg := slices.DeleteFunc(all, func(wm roster.WorkspaceMembership) bool { return wm.OrgID != orgID })
 		ownsWorkspace := slices.ContainsFunc(inOrg, func(wm roster.WorkspaceMembership) bool {
-			return wm.Role == roster.RoleOwner && wm.Live(c.now) && wm.Source != roster.SourceStaffSupport
+			return wm.LiveOwner(c.now)
 		})
 		if ownsWorkspace && !leaving && !oa.can(roster.OrgPermOwnersManage) {
 			// Rule 2: taking away a workspace owner's role is for owners.
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an organisation owner may remove a workspace owner")
+			return errOnlyOwner("remove a workspace owner")
 		}
 		orphaned, err := c.workspacesLosingOwner(inOrg, ending{userID: userID})
 		if err != nil {

@@ -28,7 +28,7 @@ func (c *change) workspaceKeepsOwner(w roster.Workspace, e ending) (bool, error)
 		return false, err
 	}
 	for _, m := range direct {
-		if !m.Live(c.now) || m.ExpiresAt != nil || m.Source == roster.SourceStaffSupport || m.UserID == e.userID {
+		if !m.LiveOwner(c.now) || m.ExpiresAt != nil || m.UserID == e.userID {
 			continue
 		}
 		if ok, err := isActiveUser(c.ctx, c.tx, m.UserID); err != nil || ok {
@@ -103,7 +103,7 @@ func (c *change) soleOwnerships(userID string) (orgs, workspaces []string, err e
 func (c *change) workspacesLosingOwner(ms []roster.WorkspaceMembership, e ending) ([]string, error) {
 	var ids []string
 	for _, m := range ms {
-		if m.Role != roster.RoleOwner || !m.Live(c.now) || m.Source == roster.SourceStaffSupport {
+		if !m.LiveOwner(c.now) {
 			continue
 		}
 		w, err := c.tx.GetWorkspace(c.ctx, m.WorkspaceID)

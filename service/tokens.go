@@ -34,13 +34,13 @@ func (s *Service) CreateMyToken(ctx context.Context, in NewToken) (CreatedToken,
 	if a.Delegated() {
 		// A token minted for the user would carry powers delegation withholds
 		// (a platform admin's, for one).
-		return CreatedToken{}, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "a service token acting for a user may not issue that user tokens")
+		return CreatedToken{}, forbidden("a service token acting for a user may not issue that user tokens")
 	}
 	if in.Kind != "" && in.Kind != string(roster.TokenPersonal) {
 		if _, err := roster.ParseIssuableTokenKind(in.Kind); err != nil {
 			return CreatedToken{}, err
 		}
-		return CreatedToken{}, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only a platform admin may issue service tokens")
+		return CreatedToken{}, forbidden("only a platform admin may issue service tokens")
 	}
 	return s.createToken(ctx, a.Subject().ID, in)
 }

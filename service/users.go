@@ -8,7 +8,7 @@ import (
 )
 
 var (
-	errForbidden    = roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you are not allowed to do this")
+	errForbidden    = forbidden("you are not allowed to do this")
 	errUserNotFound = roster.Errorf(roster.KindNotFound, roster.CodeUserNotFound, "no such user")
 )
 
@@ -77,7 +77,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (roster.User, erro
 		}
 	}
 	if u.PlatformRole != roster.PlatformNone && !a.IsPlatformAdmin() {
-		return roster.User{}, roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only a platform admin may grant a platform role")
+		return roster.User{}, forbidden("only a platform admin may grant a platform role")
 	}
 	err = s.update(ctx, func(c *change) error {
 		u.CreatedAt, u.UpdatedAt = c.now, c.now
@@ -177,7 +177,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 		}
 		if managerOnly && before.PlatformRole.IsStaff() && !a.IsPlatformAdmin() {
 			// The host application manages its users, not the vendor's staff.
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only a platform admin may change a staff account")
+			return forbidden("only a platform admin may change a staff account")
 		}
 		after, err = applyUserPatch(before, p)
 		if err != nil {

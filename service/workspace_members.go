@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -46,7 +45,7 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 		return nil, "", errForbidden
 	}
 	if includeSupport && !wa.can(roster.PermMembersManage) && !actor(ctx).Subject().PlatformRole.IsStaff() {
-		return nil, "", roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only admins and staff see support sessions")
+		return nil, "", forbidden("only admins and staff see support sessions")
 	}
 	direct, err := s.store.ListWorkspaceMembers(ctx, wsID, roster.MemberFilter{IncludeSupport: includeSupport, LiveAt: now}, p)
 	if err != nil {
@@ -56,29 +55,32 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 	if err != nil {
 		return nil, "", err
 	}
-	byUser := map[string]Member{}
-	for _, m := range direct {
-		if !m.Live(now) {
-			continue
-		}
-		byUser[m.UserID] = Member{UserID: m.UserID, Role: m.Role, Source: m.Source, JoinedAt: m.JoinedAt, InvitedBy: m.InvitedBy, ExpiresAt: m.ExpiresAt}
+	var userIDs []string
+	directOf := map[string]*roster.WorkspaceMembership{}
+	for i, m := range direct {
+		directOf[m.UserID], userIDs = &direct[i], append(userIDs, m.UserID)
 	}
-	for _, om := range derived {
-		role := om.Role.DerivedWorkspaceRole()
-		// On a tie the direct membership shows: it is the member's own row
-		// (a check answers with the organisation's role, which does not expire).
-		if cur, ok := byUser[om.UserID]; ok && cur.Role.AtLeast(role) {
-			continue
-		}
-		byUser[om.UserID] = Member{UserID: om.UserID, Role: role, Derived: true, JoinedAt: om.JoinedAt, InvitedBy: om.InvitedBy}
+	orgOf := map[string]*roster.OrgMembership{}
+	for i, m := range derived {
+		orgOf[m.UserID], userIDs = &derived[i], append(userIDs, m.UserID)
 	}
+	slices.Sort(userIDs)
+	// Each member shows as what a check answers: their effective access,
+	// from their own row or from the organisation, with one tie-break.
 	// Each source returned up to Limit+1 users after the cursor, so the
 	// first Limit+1 of the union are exactly the next users in order.
-	members := make([]Member, 0, len(byUser))
-	for _, m := range byUser {
-		members = append(members, m)
+	members := make([]Member, 0, len(directOf)+len(orgOf))
+	for _, userID := range slices.Compact(userIDs) {
+		d, om := directOf[userID], orgOf[userID]
+		acc := roster.EffectiveAccess(d, om, now)
+		switch {
+		case acc.Role == "":
+		case acc.Derived():
+			members = append(members, Member{UserID: userID, Role: acc.Role, Derived: true, JoinedAt: om.JoinedAt, InvitedBy: om.InvitedBy})
+		default:
+			members = append(members, Member{UserID: userID, Role: d.Role, Source: d.Source, JoinedAt: d.JoinedAt, InvitedBy: d.InvitedBy, ExpiresAt: d.ExpiresAt})
+		}
 	}
-	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.UserID, b.UserID) })
 	if len(members) > p.Limit+1 {
 		members = members[:p.Limit+1]
 	}
@@ -121,12 +123,12 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 			return err
 		}
 		existing, err := c.tx.GetWorkspaceMembership(ctx, wsID, userID)
-		isOwner := err == nil && existing.Live(c.now) && existing.Role == roster.RoleOwner
+		isOwner := err == nil && existing.LiveOwner(c.now)
 		if err != nil && !errors.Is(err, roster.ErrNotFound) {
 			return err
 		}
 		if (r == roster.RoleOwner || isOwner) && !wa.can(roster.PermMembersManageOwners) {
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may grant or take away owner")
+			return errOnlyOwner("grant or take away owner")
 		}
 		// Demoting an owner, or giving their ownership an end, must leave
 		// another permanent owner.
@@ -176,10 +178,10 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string
 			return err
 		}
 		leaving := c.actor.IsSelf(userID)
-		isOwner := m.Live(c.now) && m.Role == roster.RoleOwner
+		isOwner := m.LiveOwner(c.now)
 		switch {
 		case isOwner && !leaving && !wa.can(roster.PermMembersManageOwners):
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only an owner may remove an owner")
+			return errOnlyOwner("remove an owner")
 		case !leaving && !wa.can(roster.PermMembersManage):
 			return errForbidden
 		}

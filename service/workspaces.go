@@ -48,12 +48,12 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (Workspa
 		allowed := oa.can(roster.OrgPermCreateWorkspaces) &&
 			(oa.operator || org.MembersCanCreateWorkspaces || oa.member.Role.Can(roster.OrgPermMembersManage))
 		if !allowed {
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "you may not create workspaces in this organisation")
+			return forbidden("you may not create workspaces in this organisation")
 		}
 		owner := in.OwnerID
 		switch {
 		case owner != "" && !oa.operator:
-			return roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "only staff and service tokens may create a workspace for someone else")
+			return forbidden("only staff and service tokens may create a workspace for someone else")
 		case owner == "" && !c.actor.IsService() && !c.actor.IsSystem():
 			// The creator owns it. The host application's backend is no one:
 			// without owner_id, the organisation's owners govern it.
