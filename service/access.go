@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/roster-dev/roster"
 )
 
@@ -51,7 +53,7 @@ func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 }
 
 func (s *Service) cachedAccess(ctx context.Context, userID string) (*userAccess, error) {
-	return load(s.auth, s.auth.access, userID, func() (*userAccess, error) {
+	return load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, *userAccess] { return c.access }, userID, func(ctx context.Context) (*userAccess, error) {
 		return loadUserAccess(ctx, s.store, userID)
 	})
 }
@@ -60,7 +62,7 @@ func (s *Service) cachedWorkspace(ctx context.Context, id string) (roster.Worksp
 	if !roster.ValidID(roster.PrefixWorkspace, id) {
 		return roster.Workspace{}, errWorkspaceNotFound
 	}
-	w, err := load(s.auth, s.auth.workspaces, id, func() (roster.Workspace, error) {
+	w, err := load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, roster.Workspace] { return c.workspaces }, id, func(ctx context.Context) (roster.Workspace, error) {
 		return s.store.GetWorkspace(ctx, id)
 	})
 	if errors.Is(err, roster.ErrNotFound) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,18 +24,24 @@ const touchInterval = time.Minute
 // query once warm.
 //
 // Invalidation races with loading: a request may read a row just before a
-// revoke commits and try to cache it just after. Every invalidation bumps gen
-// under mu, and a load is cached only if gen did not move while it ran.
+// revoke commits and try to cache it just after. The cache library settles
+// that per key (an invalidation during a load discards what was loaded, and
+// concurrent loads of one key are merged); forgetting everything swaps in
+// empty caches, so a load still running lands in the discarded ones.
 type authCache struct {
+	sets atomic.Pointer[cacheSet]
+	size int
+	// current reports whether cached entries may be used: only while the
+	// replica provably hears other replicas' invalidations.
+	current func() bool
+}
+
+// cacheSet is one generation of the caches.
+type cacheSet struct {
 	tokens     *otter.Cache[string, *tokenEntry]
 	users      *otter.Cache[string, roster.User]
 	access     *otter.Cache[string, *userAccess]      // memberships by user id
 	workspaces *otter.Cache[string, roster.Workspace] // by workspace id
-	mu         sync.RWMutex
-	gen        atomic.Uint64
-	// current reports whether cached entries may be used: only while the
-	// replica provably hears other replicas' invalidations.
-	current func() bool
 }
 
 type tokenEntry struct {
@@ -45,24 +50,25 @@ type tokenEntry struct {
 }
 
 func newAuthCache(size int) *authCache {
-	return &authCache{
-		tokens: otter.Must(&otter.Options[string, *tokenEntry]{
-			MaximumSize:      size,
-			ExpiryCalculator: otter.ExpiryWriting[string, *tokenEntry](authCacheTTL),
-		}),
-		users: otter.Must(&otter.Options[string, roster.User]{
-			MaximumSize:      size,
-			ExpiryCalculator: otter.ExpiryWriting[string, roster.User](authCacheTTL),
-		}),
-		access: otter.Must(&otter.Options[string, *userAccess]{
-			MaximumSize:      size,
-			ExpiryCalculator: otter.ExpiryWriting[string, *userAccess](authCacheTTL),
-		}),
-		workspaces: otter.Must(&otter.Options[string, roster.Workspace]{
-			MaximumSize:      size,
-			ExpiryCalculator: otter.ExpiryWriting[string, roster.Workspace](authCacheTTL),
-		}),
+	c := &authCache{size: size}
+	c.sets.Store(newCacheSet(size))
+	return c
+}
+
+func newCacheSet(size int) *cacheSet {
+	return &cacheSet{
+		tokens:     newCache[*tokenEntry](size),
+		users:      newCache[roster.User](size),
+		access:     newCache[*userAccess](size),
+		workspaces: newCache[roster.Workspace](size),
 	}
+}
+
+func newCache[V any](size int) *otter.Cache[string, V] {
+	return otter.Must(&otter.Options[string, V]{
+		MaximumSize:      size,
+		ExpiryCalculator: otter.ExpiryWriting[string, V](authCacheTTL),
+	})
 }
 
 // Invalidation messages: a token (by hash), a user (their status and
@@ -79,52 +85,41 @@ func workspaceMessage(id string) string { return workspaceMessagePrefix + id }
 
 // apply handles one invalidation message; "" means forget everything.
 func (c *authCache) apply(msg string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen.Add(1)
+	set := c.sets.Load()
 	switch {
 	case strings.HasPrefix(msg, tokenMessagePrefix):
-		c.tokens.Invalidate(strings.TrimPrefix(msg, tokenMessagePrefix))
+		set.tokens.Invalidate(strings.TrimPrefix(msg, tokenMessagePrefix))
 	case strings.HasPrefix(msg, userMessagePrefix):
 		id := strings.TrimPrefix(msg, userMessagePrefix)
-		c.users.Invalidate(id)
-		c.access.Invalidate(id)
+		set.users.Invalidate(id)
+		set.access.Invalidate(id)
 	case strings.HasPrefix(msg, workspaceMessagePrefix):
-		c.workspaces.Invalidate(strings.TrimPrefix(msg, workspaceMessagePrefix))
+		set.workspaces.Invalidate(strings.TrimPrefix(msg, workspaceMessagePrefix))
 	default:
-		c.tokens.InvalidateAll()
-		c.users.InvalidateAll()
-		c.access.InvalidateAll()
-		c.workspaces.InvalidateAll()
+		c.sets.Store(newCacheSet(c.size))
 	}
 }
 
-// load returns the cached value for key or loads it, caching the result only
-// when no invalidation happened meanwhile. While the replica cannot show it
-// hears other replicas, the cache is neither read nor filled.
-func load[V any](c *authCache, cache *otter.Cache[string, V], key string, fetch func() (V, error)) (V, error) {
-	current := c.current == nil || c.current()
-	if !current {
-		return fetch()
+// loadTimeout bounds one load into the caches. A load may be shared by
+// several requests, so it does not end with the one that started it.
+const loadTimeout = 5 * time.Second
+
+// load returns the cached value for key or loads it with fetch. While the
+// replica cannot show it hears other replicas, the cache is neither read
+// nor filled.
+func load[V any](ctx context.Context, c *authCache, pick func(*cacheSet) *otter.Cache[string, V], key string, fetch func(context.Context) (V, error)) (V, error) {
+	if c.current != nil && !c.current() {
+		return fetch(ctx)
 	}
-	if v, ok := cache.GetIfPresent(key); ok {
-		return v, nil
-	}
-	gen := c.gen.Load()
-	v, err := fetch()
-	if err != nil {
-		return v, err
-	}
-	c.mu.RLock()
-	if c.gen.Load() == gen {
-		cache.Set(key, v)
-	}
-	c.mu.RUnlock()
-	return v, nil
+	return pick(c.sets.Load()).Get(ctx, key, otter.LoaderFunc[string, V](func(ctx context.Context, _ string) (V, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		return fetch(ctx)
+	}))
 }
 
 func (s *Service) cachedToken(ctx context.Context, hash string) (*tokenEntry, error) {
-	return load(s.auth, s.auth.tokens, hash, func() (*tokenEntry, error) {
+	return load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, *tokenEntry] { return c.tokens }, hash, func(ctx context.Context) (*tokenEntry, error) {
 		t, err := s.store.GetTokenByHash(ctx, hash)
 		if err != nil {
 			return nil, err
@@ -138,7 +133,7 @@ func (s *Service) cachedToken(ctx context.Context, hash string) (*tokenEntry, er
 }
 
 func (s *Service) cachedUser(ctx context.Context, id string) (roster.User, error) {
-	return load(s.auth, s.auth.users, id, func() (roster.User, error) {
+	return load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, roster.User] { return c.users }, id, func(ctx context.Context) (roster.User, error) {
 		return s.store.GetUser(ctx, id)
 	})
 }

@@ -62,13 +62,13 @@ func TestHearingTrustsCachesOnlyWhileCurrent(t *testing.T) {
 func TestHearingAppliesOthersInvalidations(t *testing.T) {
 	c := newAuthCache(10)
 	h := newHearing("me", c, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c.users.Set("usr_1", roster.User{ID: "usr_1"})
+	c.sets.Load().users.Set("usr_1", roster.User{ID: "usr_1"})
 	h.Invalidate("me" + originSeparator + userMessage("usr_1"))
-	if _, ok := c.users.GetIfPresent("usr_1"); !ok {
+	if _, ok := c.sets.Load().users.GetIfPresent("usr_1"); !ok {
 		t.Error("the replica's own invalidation evicted the user again")
 	}
 	h.Invalidate("other" + originSeparator + userMessage("usr_1"))
-	if _, ok := c.users.GetIfPresent("usr_1"); ok {
+	if _, ok := c.sets.Load().users.GetIfPresent("usr_1"); ok {
 		t.Error("another replica's invalidation did not evict the user")
 	}
 }
