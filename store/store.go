@@ -326,29 +326,71 @@ func (q queries) forUpdate() string {
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	x, err := q.on(ctx, query)
 	if err != nil {
-		return nil, translate(err)
+		return nil, failed(query, err)
 	}
 	res, err := x.ExecContext(ctx, args...)
-	return res, translate(err)
+	return res, failed(query, err)
 }
 
 func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	x, err := q.on(ctx, query)
 	if err != nil {
-		return nil, translate(err)
+		return nil, failed(query, err)
 	}
 	rows, err := x.QueryContext(ctx, args...)
-	return rows, translate(err)
+	return rows, failed(query, err)
 }
 
-func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (q queries) queryRow(ctx context.Context, query string, args ...any) row {
 	x, err := q.on(ctx, query)
 	if err != nil {
 		// A Row can only carry the error through a query that fails the
 		// same way; ask the pool, which reports the context's error.
-		return q.x.QueryRowContext(ctx, q.db.rebind(query), args...)
+		return row{q.x.QueryRowContext(ctx, q.db.rebind(query), args...), query}
 	}
-	return x.QueryRowContext(ctx, args...)
+	return row{x.QueryRowContext(ctx, args...), query}
+}
+
+// row is a single-row result whose errors name their query.
+type row struct {
+	r     *sql.Row
+	query string
+}
+
+func (r row) Scan(dest ...any) error { return failed(r.query, r.r.Scan(dest...)) }
+
+// failed translates a query's error and, unless the service expects it (a
+// missing row, a taken unique value), names the query it came from, for
+// whoever reads the log.
+func failed(query string, err error) error {
+	err = translate(err)
+	if err == nil || errors.Is(err, roster.ErrNotFound) || errors.Is(err, roster.ErrUniqueViolation) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", queryLabel(query), err)
+}
+
+// queryLabel names a query by its verb and first table, e.g. "UPDATE
+// seat_holders" or "SELECT … FROM users".
+func queryLabel(query string) string {
+	words := strings.Fields(query)
+	if len(words) == 0 {
+		return "query"
+	}
+	verb := strings.ToUpper(words[0])
+	for i, w := range words[:len(words)-1] {
+		switch strings.ToUpper(w) {
+		case "FROM", "INTO", "UPDATE":
+			if verb == "SELECT" || verb == "WITH" {
+				return verb + " … FROM " + words[i+1]
+			}
+			return verb + " " + words[i+1]
+		}
+	}
+	if verb == "UPDATE" && len(words) > 1 {
+		return "UPDATE " + words[1]
+	}
+	return verb
 }
 
 // statement is one query ready to run with arguments.
@@ -474,10 +516,12 @@ type tx struct {
 var _ roster.Tx = (*tx)(nil)
 
 // translate turns driver errors that carry meaning for the domain into domain
-// errors, by their structured codes.
+// errors, by their structured codes. An error already translated is left as
+// it is.
 func translate(err error) error {
-	if err == nil {
-		return nil
+	var domain *roster.Error
+	if err == nil || errors.As(err, &domain) {
+		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return roster.ErrNotFound
