@@ -86,3 +86,36 @@ func TestMembershipChangesReachOtherReplicas(t *testing.T) {
 	}
 	t.Logf("archiving reached the other replica after %v", time.Since(start))
 }
+
+// TestOrgDeletionReachesOtherReplicas: deleting an organisation on one
+// replica ends, on the other, the access its members had through it.
+func TestOrgDeletionReachesOtherReplicas(t *testing.T) {
+	t.Parallel()
+	a := rostertest.NewEnv(t, rostertest.Postgres)
+	b := rostertest.NewReplica(t, rostertest.Postgres, a.DSN, a.Clock)
+	b.AdminToken = a.AdminToken
+	tn := newTenant(t, a, "acme")
+	other := newTenant(t, a, "other")
+	bob := a.CreateUser(map[string]any{"email": "bob@example.com"})
+	a.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+	if !b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed || !b.Check(other.alice.ID, "resources.write", other.ws.ID).Allowed { // warm on b
+		t.Fatal("not allowed on replica b before the deletion")
+	}
+	start := time.Now()
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/orgs/" + tn.org.ID, Token: tn.aliceToken})
+	for {
+		res := b.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: b.AdminToken,
+			Body: map[string]any{"user_id": bob.ID, "action": "resources.write", "workspace_id": tn.ws.ID}})
+		if res.Status == 404 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("replica b still answers %d for a deleted organisation's workspace", res.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("the deletion reached the other replica after %v", time.Since(start))
+	if !b.Check(other.alice.ID, "resources.write", other.ws.ID).Allowed {
+		t.Error("another organisation's owner lost access")
+	}
+}

@@ -191,10 +191,10 @@ func (s *Service) DeleteOrg(ctx context.Context, id string) error {
 		if !oa.can(roster.OrgPermDelete) {
 			return errForbidden
 		}
-		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
+		if err := c.invalidateOrg(id); err != nil {
 			return err
 		}
-		if err := c.invalidateAll(); err != nil {
+		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
 			return err
 		}
 		return c.auditIn(ActionOrgDeleted, TargetOrg, id, &org.ID, nil, orgAudit(org), nil)
@@ -338,4 +338,33 @@ func (s *Service) requireActiveOwner(c *change, userID string) error {
 
 func orgAudit(o roster.Org) map[string]any {
 	return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "members_can_create_workspaces": o.MembersCanCreateWorkspaces}
+}
+
+// invalidateOrg drops, on every replica, what caches hold of an
+// organisation: its workspaces and the access of everyone in it.
+func (c *change) invalidateOrg(orgID string) error {
+	userIDs, err := c.tx.ListOrgUserIDs(c.ctx, orgID)
+	if err != nil {
+		return err
+	}
+	for _, id := range userIDs {
+		if err := c.invalidateUser(id); err != nil {
+			return err
+		}
+	}
+	for p := (roster.Page{Limit: 500}); ; {
+		wss, err := c.tx.ListWorkspaces(c.ctx, roster.WorkspaceFilter{OrgID: orgID, IncludeArchived: true}, p)
+		if err != nil {
+			return err
+		}
+		for _, w := range wss[:min(len(wss), p.Limit)] {
+			if err := c.invalidateWorkspace(w.ID); err != nil {
+				return err
+			}
+		}
+		if len(wss) <= p.Limit {
+			return nil
+		}
+		p.After = wss[p.Limit-1].ID
+	}
 }

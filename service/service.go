@@ -247,7 +247,6 @@ func (c *change) invalidateUser(id string) error    { return c.notify(userMessag
 func (c *change) invalidateWorkspace(id string) error {
 	return c.notify(workspaceMessage(id))
 }
-func (c *change) invalidateAll() error { return c.notify("") }
 
 // notify queues an invalidation for this replica (after the commit) and
 // for the others (with it).
