@@ -248,6 +248,21 @@ func TestInvalidationsSurviveListenerDrops(t *testing.T) {
 	}
 }
 
+// deadline is the request and database deadline of proxied replicas.
+const deadline = 400 * time.Millisecond
+
+// proxiedReplica starts a second replica of a's database that reaches
+// PostgreSQL through a fault proxy, with a short request and database
+// deadline.
+func proxiedReplica(t *testing.T, a *rostertest.Env, deadline time.Duration) (*rostertest.Env, *rostertest.FaultProxy) {
+	t.Helper()
+	proxied, proxy := rostertest.ProxyPostgres(t, a.DSN)
+	b := rostertest.NewReplica(t, rostertest.Postgres, proxied, a.Clock,
+		rostertest.WithAPI(func(o *httpapi.Options) { o.RequestTimeout = deadline }),
+		rostertest.WithStore(func(o *store.Options) { o.Timeout = deadline }))
+	return b, proxy
+}
+
 // TestPartitionedReplicaDoesNotGrantFromItsCache: a replica cut off from
 // the database (black-holed, not closed) stops answering from its caches
 // within about a second: a revoked user and a removed member are refused or
@@ -255,11 +270,7 @@ func TestInvalidationsSurviveListenerDrops(t *testing.T) {
 func TestPartitionedReplicaDoesNotGrantFromItsCache(t *testing.T) {
 	t.Parallel()
 	a := rostertest.NewEnv(t, rostertest.Postgres)
-	proxied, proxy := rostertest.ProxyPostgres(t, a.DSN)
-	const deadline = 400 * time.Millisecond
-	b := rostertest.NewReplica(t, rostertest.Postgres, proxied, a.Clock,
-		rostertest.WithAPI(func(o *httpapi.Options) { o.RequestTimeout = deadline }),
-		rostertest.WithStore(func(o *store.Options) { o.Timeout = deadline }))
+	b, proxy := proxiedReplica(t, a, deadline)
 	b.AdminToken = a.AdminToken
 	tn := newTenant(t, a, "acme")
 	bob := a.CreateUser(map[string]any{"email": "bob@example.com"})
@@ -313,11 +324,7 @@ func TestPartitionedReplicaDoesNotGrantFromItsCache(t *testing.T) {
 func TestSilentDatabaseIs503WithinTheDeadline(t *testing.T) {
 	t.Parallel()
 	a := rostertest.NewEnv(t, rostertest.Postgres)
-	proxied, proxy := rostertest.ProxyPostgres(t, a.DSN)
-	const deadline = 400 * time.Millisecond
-	b := rostertest.NewReplica(t, rostertest.Postgres, proxied, a.Clock,
-		rostertest.WithAPI(func(o *httpapi.Options) { o.RequestTimeout = deadline }),
-		rostertest.WithStore(func(o *store.Options) { o.Timeout = deadline }))
+	b, proxy := proxiedReplica(t, a, deadline)
 	b.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/orgs", Token: a.AdminToken})
 	proxy.Blackhole()
 	for _, r := range []rostertest.Req{

@@ -58,33 +58,30 @@ func TestMembershipChangesReachOtherReplicas(t *testing.T) {
 	if !b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed { // warm on b
 		t.Fatal("bob cannot write on replica b")
 	}
-	start := time.Now()
+	bobMay := func() bool { return b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed }
 	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + tn.ws.ID + "/members/" + bob.ID, Token: tn.aliceToken})
-	for b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("replica b still allows after 10 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Logf("membership removal reached the other replica after %v", time.Since(start))
+	t.Logf("membership removal reached the other replica after %v", waitUntil(t, "replica b denies the removed member", func() bool { return !bobMay() }))
 
 	// Archiving is seen too.
 	a.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
-	for !b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("replica b never saw the re-added member")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	start = time.Now()
+	waitUntil(t, "replica b allows the re-added member", bobMay)
 	a.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + tn.ws.ID + "/archive", Token: tn.aliceToken})
-	for b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed {
+	t.Logf("archiving reached the other replica after %v", waitUntil(t, "replica b denies in an archived workspace", func() bool { return !bobMay() }))
+}
+
+// waitUntil polls cond until it holds and returns how long that took; the
+// ten-second bound is generous for a loaded machine (the contract, one
+// second, is measured and logged, not asserted here).
+func waitUntil(t *testing.T, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
 		if time.Since(start) > 10*time.Second {
-			t.Fatal("replica b still allows in an archived workspace after 10 s")
+			t.Fatalf("after 10 s, still not: %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Logf("archiving reached the other replica after %v", time.Since(start))
+	return time.Since(start)
 }
 
 // TestOrgDeletionReachesOtherReplicas: deleting an organisation on one
@@ -101,20 +98,12 @@ func TestOrgDeletionReachesOtherReplicas(t *testing.T) {
 	if !b.Check(bob.ID, "resources.write", tn.ws.ID).Allowed || !b.Check(other.alice.ID, "resources.write", other.ws.ID).Allowed { // warm on b
 		t.Fatal("not allowed on replica b before the deletion")
 	}
-	start := time.Now()
 	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/orgs/" + tn.org.ID, Token: tn.aliceToken})
-	for {
-		res := b.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: b.AdminToken,
-			Body: map[string]any{"user_id": bob.ID, "action": "resources.write", "workspace_id": tn.ws.ID}})
-		if res.Status == 404 {
-			break
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("replica b still answers %d for a deleted organisation's workspace", res.Status)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Logf("the deletion reached the other replica after %v", time.Since(start))
+	took := waitUntil(t, "replica b answers 404 for a deleted organisation's workspace", func() bool {
+		return b.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: b.AdminToken,
+			Body: map[string]any{"user_id": bob.ID, "action": "resources.write", "workspace_id": tn.ws.ID}}).Status == 404
+	})
+	t.Logf("the deletion reached the other replica after %v", took)
 	if !b.Check(other.alice.ID, "resources.write", other.ws.ID).Allowed {
 		t.Error("another organisation's owner lost access")
 	}

@@ -136,22 +136,40 @@ func TestServePrintsTheFirstTokenOnce(t *testing.T) {
 	})
 }
 
-// TestServeDrainsInFlightRequests stops the server while a request is half
-// sent: the request completes, and serve returns cleanly.
-func TestServeDrainsInFlightRequests(t *testing.T) {
-	srv := startServe(t, rostertest.NewDSN(t, rostertest.SQLite))
-	token := patPattern.FindString(srv.out.String())
-	conn, err := net.Dial("tcp", srv.addr)
+// startInFlight sends all but the end of a POST /v1/users to addr and waits
+// until the server is surely reading it. finish sends the rest and checks
+// that the request completed.
+func startInFlight(t *testing.T, addr, token string) (finish func()) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	body := `{"email":"late@example.com"}`
 	fmt.Fprintf(conn, "POST /v1/users HTTP/1.1\r\nHost: roster\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		token, len(body), body[:5])
 	// Give the server a moment to accept the connection and start reading:
 	// a connection still in the kernel's backlog is not in flight yet.
 	time.Sleep(200 * time.Millisecond)
+	return func() {
+		t.Helper()
+		fmt.Fprint(conn, body[5:])
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("reading the in-flight response: %v", err)
+		}
+		if res.StatusCode != http.StatusCreated {
+			t.Errorf("in-flight request: %d", res.StatusCode)
+		}
+	}
+}
+
+// TestServeDrainsInFlightRequests stops the server while a request is half
+// sent: the request completes, and serve returns cleanly.
+func TestServeDrainsInFlightRequests(t *testing.T) {
+	srv := startServe(t, rostertest.NewDSN(t, rostertest.SQLite))
+	finish := startInFlight(t, srv.addr, patPattern.FindString(srv.out.String()))
 	stopped := make(chan error, 1)
 	go func() { stopped <- srv.stop() }()
 	select {
@@ -159,14 +177,7 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 		t.Fatalf("serve returned (%v) with a request in flight", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	fmt.Fprint(conn, body[5:])
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the in-flight response: %v", err)
-	}
-	if res.StatusCode != http.StatusCreated {
-		t.Errorf("in-flight request: %d", res.StatusCode)
-	}
+	finish()
 	if err := <-stopped; err != nil {
 		t.Errorf("serve returned %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -110,16 +109,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 func TestSIGTERMDrainsARealProcess(t *testing.T) {
 	t.Parallel()
 	p := startProcess(t, rostertest.NewDSN(t, rostertest.SQLite))
-	conn, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	body := `{"email":"late@example.com"}`
-	fmt.Fprintf(conn, "POST /v1/users HTTP/1.1\r\nHost: roster\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-		p.token, len(body), body[:5])
-	// A connection still in the kernel's backlog is not in flight yet.
-	time.Sleep(200 * time.Millisecond)
+	finish := startInFlight(t, p.addr, p.token)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -128,14 +118,7 @@ func TestSIGTERMDrainsARealProcess(t *testing.T) {
 		t.Fatalf("roster exited (%v) with a request in flight", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	fmt.Fprint(conn, body[5:])
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the in-flight response: %v", err)
-	}
-	if res.StatusCode != http.StatusCreated {
-		t.Errorf("in-flight request: %d", res.StatusCode)
-	}
+	finish()
 	select {
 	case err := <-p.exit:
 		if err != nil {
