@@ -1,8 +1,11 @@
 package httpapi_test
 
-// After every step: Roster's decisions for every (user, workspace, action),
-// the seats of every organisation, and (every few steps) the member list of
-// every workspace, against the model.
+// After every step that changed something, for the organisation it touched: Roster's
+// decisions for every (user, workspace) with one action (rotating through
+// the five, so the role, via and expiry are compared every step) and the
+// organisation's seats. Every few steps, and after steps that touch every
+// organisation (the clock, a user's status): everything — all five actions
+// for every pair, the seats of every organisation and every member list.
 
 import (
 	"fmt"
@@ -14,23 +17,32 @@ import (
 	"github.com/roster-dev/roster/internal/rostertest"
 )
 
-// compare checks decisions and seats; with lists set, member lists too.
-func (r *modelRun) compare(lists bool) {
+// compare compares Roster with the model after a step: everything when full
+// is set, else what the step touched.
+func (r *modelRun) compare(full bool) {
 	r.t.Helper()
-	r.compareDecisions()
-	for _, o := range r.m.orgs {
-		r.compareSeats(o)
-	}
-	if lists {
+	if full || r.touchedAll {
+		r.compareDecisions(nil, nil, modelActions)
+		for _, o := range r.m.orgs {
+			r.compareSeats(o)
+		}
 		for _, w := range r.m.workspaces {
 			r.compareMembers(w)
 		}
+		return
+	}
+	// A refused write should change nothing: that is left to the next full
+	// comparison, which keeps the run fast.
+	if o := r.touched; o != nil && r.changed {
+		r.compareDecisions(o, r.touchedWS, modelActions[r.step%len(modelActions):][:1])
+		r.compareSeats(o)
 	}
 }
 
 // compareDecisions sends every (user, workspace, action) in one
-// POST /v1/check/batch, as the platform admin.
-func (r *modelRun) compareDecisions() {
+// POST /v1/check/batch, as the platform admin: the workspaces are only, when
+// set, o's or just ws.
+func (r *modelRun) compareDecisions(o *modelOrg, ws *modelWorkspace, actions []struct{ action, minimum string }) {
 	type key struct {
 		u      *modelUser
 		w      *modelWorkspace
@@ -41,7 +53,10 @@ func (r *modelRun) compareDecisions() {
 	var checks []map[string]any
 	for _, u := range r.m.users {
 		for _, w := range r.m.workspaces {
-			for _, a := range modelActions {
+			if (o != nil && w.org != o) || (ws != nil && w != ws) {
+				continue
+			}
+			for _, a := range actions {
 				keys = append(keys, key{u, w, a.action, a.minimum})
 				checks = append(checks, map[string]any{"user_id": u.id, "action": a.action, "workspace_id": w.id})
 			}

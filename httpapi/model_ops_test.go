@@ -59,6 +59,7 @@ func (r *modelRun) createOrg() {
 	res.JSON(r.t, &out)
 	o := &modelOrg{id: out.ID, slug: slug, plan: modelPlan{free: []string{"viewer"}}, members: map[string]string{owner.id: "owner"}, nextWS: 1}
 	r.m.orgs = append(r.m.orgs, o)
+	r.touched = o
 	w := &modelWorkspace{id: out.Workspace.ID, slug: "ws-0", org: o, members: map[string]*modelMembership{owner.id: {role: "owner"}}}
 	r.m.workspaces = append(r.m.workspaces, w)
 }
@@ -71,6 +72,7 @@ func (r *modelRun) createWorkspace() {
 		return
 	}
 	o, owner := r.anyOrg(), r.anyUser()
+	r.touched = o
 	slug := fmt.Sprintf("ws-%d", o.nextWS)
 	body := map[string]any{"org_id": o.id, "name": slug, "slug": slug}
 	token, want := owner.token, ok(201)
@@ -130,6 +132,7 @@ func (r *modelRun) putMember() {
 	if w == nil {
 		return
 	}
+	r.touched = w.org
 	target := r.memberOf(w)
 	role := pickOf(r, modelWorkspaceRoles)
 	expiresAt := r.futureExpiry()
@@ -174,6 +177,7 @@ func (r *modelRun) deleteMember() {
 	if w == nil {
 		return
 	}
+	r.touched, r.touchedWS = w.org, w
 	target := r.memberOf(w)
 	token, actor := r.actor()
 	if actor != nil && r.chance(0.3) {
@@ -232,6 +236,7 @@ func (r *modelRun) orgMemberOf(o *modelOrg) *modelUser {
 // putOrgMember adds an org member or changes their org role.
 func (r *modelRun) putOrgMember() {
 	o := r.anyOrg()
+	r.touched = o
 	target := r.orgMemberOf(o)
 	role := pickOf(r, modelOrgRoles)
 	token, actor := r.actor()
@@ -266,6 +271,7 @@ func (r *modelRun) predictPutOrgMember(actor *modelUser, o *modelOrg, target *mo
 // its workspaces (rule 7).
 func (r *modelRun) deleteOrgMember() {
 	o := r.anyOrg()
+	r.touched = o
 	target := r.orgMemberOf(o)
 	token, actor := r.actor()
 	want := r.predictDeleteOrgMember(actor, o, target)
@@ -306,6 +312,7 @@ func (r *modelRun) invite() {
 	if w == nil {
 		return
 	}
+	r.touched = w.org
 	email := modelEmail(r.pick(min(len(r.m.users)+2, modelMaxUsers)))
 	role := pickOf(r, modelWorkspaceRoles)
 	token, actor := r.actor()
@@ -377,6 +384,7 @@ func (r *modelRun) acceptInvitation() {
 		return
 	}
 	inv := pickOf(r, candidates)
+	r.touched = inv.ws.org
 	u := r.m.userByEmail(inv.email)
 	if ms := inv.ws.members[u.id]; inv.state == "accepted" && ms != nil && !r.m.live(ms) {
 		// Left out: Roster answers 200 with the ended membership until its end
@@ -432,6 +440,7 @@ func (r *modelRun) revokeInvitation() {
 		return
 	}
 	inv := pickOf(r, r.m.invitations)
+	r.touched = inv.ws.org
 	token, actor := r.actor()
 	want, pass := r.gate(actor, inv.ws, "admin")
 	switch {
@@ -449,6 +458,7 @@ func (r *modelRun) revokeInvitation() {
 // setPlan sets a seat cap near the current use, free roles and the owner flag.
 func (r *modelRun) setPlan() {
 	o := r.anyOrg()
+	r.touched = o
 	plan := modelPlan{free: pickOf(r, [][]string{{"viewer"}, {}, {"viewer", "external"}, {"external"}})}
 	if r.chance(0.7) {
 		c := max(0, r.m.seats(o).used+r.pick(4)-1)
@@ -463,6 +473,7 @@ func (r *modelRun) setPlan() {
 // setUserStatus suspends an active user or reactivates a suspended one.
 func (r *modelRun) setUserStatus() {
 	u := r.anyUser()
+	r.touchedAll = true // a user's seats and decisions in every organisation
 	status := "suspended"
 	if u.suspended {
 		status = "active"
@@ -483,6 +494,7 @@ func (r *modelRun) archive() {
 	if w == nil {
 		return
 	}
+	r.touched, r.touchedWS = w.org, w
 	if w.archived {
 		r.send(ok(200), rostertest.Req{Method: http.MethodPost, Path: "/v1/workspaces/" + w.id + "/unarchive", Token: r.env.AdminToken})
 		w.archived = false
@@ -502,6 +514,7 @@ func (r *modelRun) archive() {
 func (r *modelRun) advanceClock() {
 	d := pickOf(r, []time.Duration{10 * time.Minute, 45 * time.Minute, 3 * time.Hour, 25 * time.Hour})
 	r.env.Clock.Advance(d)
+	r.touchedAll = true
 	r.logf("clock +%v", d)
 	r.afterClock()
 }
