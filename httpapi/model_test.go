@@ -53,13 +53,13 @@ func TestModel(t *testing.T) {
 // modelRun is one run: Roster, the model, the random source and the log of
 // operations so far.
 type modelRun struct {
-	t    *testing.T
-	env  *rostertest.Env
-	m    *model
-	rng  *rand.Rand
-	seed uint64
-	step int
-	log  []string
+	t       *testing.T
+	env     *rostertest.Env
+	m       *model
+	rng     *rand.Rand
+	seed    uint64
+	step    int
+	log     []string
 	nextOrg int // for unique organisation slugs
 	// What the current step changed: one organisation, or (touchedAll)
 	// possibly every one.
