@@ -3,10 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
 )
@@ -63,11 +60,7 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
-func (s *Server) registerAudit(api huma.API) {
-	huma.Register(api, s.secured(huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/v1/audit",
-		Summary: "Read the audit log", Description: "Platform admins. Newest first.", Tags: []string{"Audit"}}),
-		listOf(roster.PrefixAudit, toAudit, func(ctx context.Context, in *auditInput, p roster.Page) ([]roster.AuditEvent, string, error) {
-			return s.svc.ListAudit(ctx, roster.AuditFilter{OrgID: in.OrgID, WorkspaceID: in.WorkspaceID,
-				ActorID: in.ActorID, Action: in.Action, Since: optionalTime(in.Since), Until: optionalTime(in.Until)}, p)
-		}))
+func (s *Server) listAudit(ctx context.Context, in *auditInput, p roster.Page) ([]roster.AuditEvent, string, error) {
+	return s.svc.ListAudit(ctx, roster.AuditFilter{OrgID: in.OrgID, WorkspaceID: in.WorkspaceID,
+		ActorID: in.ActorID, Action: in.Action, Since: optionalTime(in.Since), Until: optionalTime(in.Until)}, p)
 }

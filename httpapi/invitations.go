@@ -77,158 +77,163 @@ type invitationPathInput struct {
 	ID string `path:"id"`
 }
 
-func (s *Server) registerInvitations(api huma.API) {
-	tags := []string{"Invitations and access requests"}
-	huma.Register(api, s.secured(huma.Operation{OperationID: "create-invitation", Method: http.MethodPost, Path: "/v1/workspaces/{ws}/invitations",
-		Summary: "Invite someone to a workspace",
-		Description: "Admins of the workspace; only owners invite owners. 201 with the accept token (shown once); 200 with the pending invitation when one exists. " +
-			"402 when a paid role would exceed the seat cap (used + pending + 1).",
-		DefaultStatus: http.StatusCreated, Tags: tags}),
-		func(ctx context.Context, in *struct {
-			WS   string `path:"ws"`
-			Body struct {
-				Email     string        `json:"email" maxLength:"254"`
-				Role      workspaceRole `json:"role"`
-				ExpiresIn *int64        `json:"expires_in,omitempty" doc:"Seconds; default 7 days, at most 30 days"`
-			}
-		}) (*putStatusOutput[IssuedInvitation], error) {
-			inv, err := s.svc.Invite(ctx, in.WS, service.NewInvitation{Email: in.Body.Email, Role: string(in.Body.Role), ExpiresIn: in.Body.ExpiresIn})
-			if err != nil {
-				return nil, err
-			}
-			return &putStatusOutput[IssuedInvitation]{Status: createdOr200(inv.Created), Body: s.issued(ctx, inv)}, nil
-		})
-	documentPostStatus(api, "/v1/workspaces/{ws}/invitations", http.StatusOK, "A pending invitation to this email exists; it is returned")
-	huma.Register(api, s.secured(huma.Operation{OperationID: "list-invitations", Method: http.MethodGet, Path: "/v1/workspaces/{ws}/invitations",
-		Summary: "List a workspace's invitations", Description: "Admins of the workspace. Pending ones unless `status` says otherwise.", Tags: tags}),
-		listOf(roster.PrefixInvitation, s.toInvitation, func(ctx context.Context, in *struct {
-			WS string `path:"ws"`
-			PageParams
-			Status invitationStatus `query:"status" doc:"pending (default), accepted, revoked or expired"`
-		}, p roster.Page) ([]roster.Invitation, string, error) {
-			status := roster.InvitationStatus(in.Status)
-			if status == "" {
-				status = roster.InvitationPending
-			}
-			return s.svc.ListInvitations(ctx, in.WS, status, p)
-		}))
-	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-invitation", Method: http.MethodDelete, Path: "/v1/workspaces/{ws}/invitations/{id}",
-		Summary: "Revoke an invitation", DefaultStatus: http.StatusNoContent, Tags: tags}),
-		func(ctx context.Context, in *invitationPathInput) (*struct{}, error) {
-			return nil, s.svc.RevokeInvitation(ctx, in.WS, in.ID)
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "resend-invitation", Method: http.MethodPost, Path: "/v1/workspaces/{ws}/invitations/{id}/resend",
-		Summary: "Issue a new accept token", Description: "The old token stops working at once; the expiry starts again.", Tags: tags}),
-		func(ctx context.Context, in *invitationPathInput) (*struct{ Body IssuedInvitation }, error) {
-			inv, err := s.svc.ResendInvitation(ctx, in.WS, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body IssuedInvitation }{s.issued(ctx, inv)}, nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "my-invitations", Method: http.MethodGet, Path: "/v1/me/invitations",
-		Summary: "Pending invitations to the caller's email", Tags: tags}),
-		listOf(roster.PrefixInvitation, s.toInvitation, func(ctx context.Context, in *struct{ PageParams }, p roster.Page) ([]roster.Invitation, string, error) {
-			return s.svc.MyInvitations(ctx, p)
-		}))
-	huma.Register(api, s.secured(huma.Operation{OperationID: "accept-invitation", Method: http.MethodPost, Path: "/v1/invitations/accept",
-		Summary: "Accept an invitation", Description: "As the invited person (or a service token acting for them), with the token or the invitation id. Idempotent.", Tags: tags}),
-		func(ctx context.Context, in *struct {
-			Body struct {
-				Token        string `json:"token,omitempty" maxLength:"200"`
-				InvitationID string `json:"invitation_id,omitempty"`
-			}
-		}) (*struct {
-			Body struct {
-				Invitation Invitation      `json:"invitation"`
-				Membership WorkspaceMember `json:"membership"`
-			}
-		}, error) {
-			res, err := s.svc.AcceptInvitation(ctx, in.Body.Token, in.Body.InvitationID)
-			if err != nil {
-				return nil, err
-			}
-			out := &struct {
-				Body struct {
-					Invitation Invitation      `json:"invitation"`
-					Membership WorkspaceMember `json:"membership"`
-				}
-			}{}
-			out.Body.Invitation, out.Body.Membership = s.toInvitation(res.Invitation), toDirectMember(res.Membership)
-			return out, nil
-		})
+// createInvitationInput is an alias for the operation-named body schema (see routes).
+type createInvitationInput = struct {
+	WS   string `path:"ws"`
+	Body struct {
+		Email     string        `json:"email" maxLength:"254"`
+		Role      workspaceRole `json:"role"`
+		ExpiresIn *int64        `json:"expires_in,omitempty" doc:"Seconds; default 7 days, at most 30 days"`
+	}
+}
 
-	huma.Register(api, s.secured(huma.Operation{OperationID: "request-access", Method: http.MethodPost, Path: "/v1/workspaces/{ws}/access-requests",
-		Summary: "Ask to join a workspace", Description: "201 for a new request; 200 with the pending one when it exists.", DefaultStatus: http.StatusCreated, Tags: tags}),
-		func(ctx context.Context, in *struct {
-			WS   string `path:"ws"`
-			Body struct {
-				Message string `json:"message,omitempty" maxLength:"2000"`
-			}
-		}) (*putStatusOutput[AccessRequest], error) {
-			r, created, err := s.svc.RequestAccess(ctx, in.WS, in.Body.Message)
-			if err != nil {
-				return nil, err
-			}
-			return &putStatusOutput[AccessRequest]{Status: createdOr200(created), Body: toRequest(r)}, nil
-		})
-	documentPostStatus(api, "/v1/workspaces/{ws}/access-requests", http.StatusOK, "A pending request exists; it is returned")
-	huma.Register(api, s.secured(huma.Operation{OperationID: "list-access-requests", Method: http.MethodGet, Path: "/v1/workspaces/{ws}/access-requests",
-		Summary: "List a workspace's access requests", Description: "Admins of the workspace. Pending ones unless `status` says otherwise.", Tags: tags}),
-		listOf(roster.PrefixAccessRequest, toRequest, func(ctx context.Context, in *struct {
-			WS string `path:"ws"`
-			PageParams
-			Status requestStatus `query:"status"`
-		}, p roster.Page) ([]roster.AccessRequest, string, error) {
-			status := roster.AccessRequestStatus(in.Status)
-			if status == "" {
-				status = roster.RequestPending
-			}
-			return s.svc.ListAccessRequests(ctx, in.WS, status, p)
-		}))
-	huma.Register(api, s.secured(huma.Operation{OperationID: "approve-access-request", Method: http.MethodPost, Path: "/v1/workspaces/{ws}/access-requests/{id}/approve",
-		Summary: "Approve an access request with a role", Description: "Re-checks the approver's authority and the seat cap at decision time.", Tags: tags}),
-		func(ctx context.Context, in *struct {
-			WS   string `path:"ws"`
-			ID   string `path:"id"`
-			Body struct {
-				Role workspaceRole `json:"role"`
-			}
-		}) (*struct{ Body AccessRequest }, error) {
-			r, err := s.svc.DecideAccessRequest(ctx, in.WS, in.ID, true, string(in.Body.Role))
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body AccessRequest }{toRequest(r)}, nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "deny-access-request", Method: http.MethodPost, Path: "/v1/workspaces/{ws}/access-requests/{id}/deny",
-		Summary: "Deny an access request", Tags: tags}),
-		func(ctx context.Context, in *struct {
-			WS string `path:"ws"`
-			ID string `path:"id"`
-		}) (*struct{ Body AccessRequest }, error) {
-			r, err := s.svc.DecideAccessRequest(ctx, in.WS, in.ID, false, "")
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body AccessRequest }{toRequest(r)}, nil
-		})
+func (s *Server) createInvitation(ctx context.Context, in *createInvitationInput) (*putStatusOutput[IssuedInvitation], error) {
+	inv, err := s.svc.Invite(ctx, in.WS, service.NewInvitation{Email: in.Body.Email, Role: string(in.Body.Role), ExpiresIn: in.Body.ExpiresIn})
+	if err != nil {
+		return nil, err
+	}
+	return &putStatusOutput[IssuedInvitation]{Status: createdOr200(inv.Created), Body: s.issued(ctx, inv)}, nil
+}
 
-	huma.Register(api, s.secured(huma.Operation{OperationID: "preview-seats", Method: http.MethodPost, Path: "/v1/orgs/{org}/seats/preview",
-		Summary: "How many new paid seats inviting these emails would take", Tags: []string{"Organisations"}}),
-		func(ctx context.Context, in *struct {
-			Org  string `path:"org"`
-			Body struct {
-				Emails []string      `json:"emails" maxItems:"1000"`
-				Role   workspaceRole `json:"role"`
-			}
-		}) (*struct{ Body SeatPreview }, error) {
-			p, err := s.svc.PreviewSeats(ctx, in.Org, in.Body.Emails, string(in.Body.Role))
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body SeatPreview }{SeatPreview{NetNewSeats: p.NetNewSeats, AlreadySeated: p.AlreadySeated, AlreadyPending: p.AlreadyPending}}, nil
-		})
+type listInvitationsInput struct {
+	WS string `path:"ws"`
+	PageParams
+	Status invitationStatus `query:"status" doc:"pending (default), accepted, revoked or expired"`
+}
+
+func (s *Server) listInvitations(ctx context.Context, in *listInvitationsInput, p roster.Page) ([]roster.Invitation, string, error) {
+	status := roster.InvitationStatus(in.Status)
+	if status == "" {
+		status = roster.InvitationPending
+	}
+	return s.svc.ListInvitations(ctx, in.WS, status, p)
+}
+
+func (s *Server) revokeInvitation(ctx context.Context, in *invitationPathInput) (*struct{}, error) {
+	return nil, s.svc.RevokeInvitation(ctx, in.WS, in.ID)
+}
+
+type issuedInvitationOutput struct{ Body IssuedInvitation }
+
+func (s *Server) resendInvitation(ctx context.Context, in *invitationPathInput) (*issuedInvitationOutput, error) {
+	inv, err := s.svc.ResendInvitation(ctx, in.WS, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &issuedInvitationOutput{s.issued(ctx, inv)}, nil
+}
+
+type myInvitationsInput struct{ PageParams }
+
+func (s *Server) myInvitations(ctx context.Context, _ *myInvitationsInput, p roster.Page) ([]roster.Invitation, string, error) {
+	return s.svc.MyInvitations(ctx, p)
+}
+
+// acceptInvitationInput and acceptInvitationOutput are aliases for the
+// operation-named body schemas (see routes).
+type acceptInvitationInput = struct {
+	Body struct {
+		Token        string `json:"token,omitempty" maxLength:"200"`
+		InvitationID string `json:"invitation_id,omitempty"`
+	}
+}
+
+type acceptInvitationOutput = struct {
+	Body struct {
+		Invitation Invitation      `json:"invitation"`
+		Membership WorkspaceMember `json:"membership"`
+	}
+}
+
+func (s *Server) acceptInvitation(ctx context.Context, in *acceptInvitationInput) (*acceptInvitationOutput, error) {
+	res, err := s.svc.AcceptInvitation(ctx, in.Body.Token, in.Body.InvitationID)
+	if err != nil {
+		return nil, err
+	}
+	out := &acceptInvitationOutput{}
+	out.Body.Invitation, out.Body.Membership = s.toInvitation(res.Invitation), toDirectMember(res.Membership)
+	return out, nil
+}
+
+// requestAccessInput is an alias for the operation-named body schema (see routes).
+type requestAccessInput = struct {
+	WS   string `path:"ws"`
+	Body struct {
+		Message string `json:"message,omitempty" maxLength:"2000"`
+	}
+}
+
+func (s *Server) requestAccess(ctx context.Context, in *requestAccessInput) (*putStatusOutput[AccessRequest], error) {
+	r, created, err := s.svc.RequestAccess(ctx, in.WS, in.Body.Message)
+	if err != nil {
+		return nil, err
+	}
+	return &putStatusOutput[AccessRequest]{Status: createdOr200(created), Body: toRequest(r)}, nil
+}
+
+type listAccessRequestsInput struct {
+	WS string `path:"ws"`
+	PageParams
+	Status requestStatus `query:"status"`
+}
+
+func (s *Server) listAccessRequests(ctx context.Context, in *listAccessRequestsInput, p roster.Page) ([]roster.AccessRequest, string, error) {
+	status := roster.AccessRequestStatus(in.Status)
+	if status == "" {
+		status = roster.RequestPending
+	}
+	return s.svc.ListAccessRequests(ctx, in.WS, status, p)
+}
+
+// approveAccessRequestInput is an alias for the operation-named body schema (see routes).
+type approveAccessRequestInput = struct {
+	WS   string `path:"ws"`
+	ID   string `path:"id"`
+	Body struct {
+		Role workspaceRole `json:"role"`
+	}
+}
+
+type accessRequestOutput struct{ Body AccessRequest }
+
+func (s *Server) approveAccessRequest(ctx context.Context, in *approveAccessRequestInput) (*accessRequestOutput, error) {
+	r, err := s.svc.DecideAccessRequest(ctx, in.WS, in.ID, true, string(in.Body.Role))
+	if err != nil {
+		return nil, err
+	}
+	return &accessRequestOutput{toRequest(r)}, nil
+}
+
+type accessRequestPathInput struct {
+	WS string `path:"ws"`
+	ID string `path:"id"`
+}
+
+func (s *Server) denyAccessRequest(ctx context.Context, in *accessRequestPathInput) (*accessRequestOutput, error) {
+	r, err := s.svc.DecideAccessRequest(ctx, in.WS, in.ID, false, "")
+	if err != nil {
+		return nil, err
+	}
+	return &accessRequestOutput{toRequest(r)}, nil
+}
+
+// previewSeatsInput is an alias for the operation-named body schema (see routes).
+type previewSeatsInput = struct {
+	Org  string `path:"org"`
+	Body struct {
+		Emails []string      `json:"emails" maxItems:"1000"`
+		Role   workspaceRole `json:"role"`
+	}
+}
+
+type seatPreviewOutput struct{ Body SeatPreview }
+
+func (s *Server) previewSeats(ctx context.Context, in *previewSeatsInput) (*seatPreviewOutput, error) {
+	p, err := s.svc.PreviewSeats(ctx, in.Org, in.Body.Emails, string(in.Body.Role))
+	if err != nil {
+		return nil, err
+	}
+	return &seatPreviewOutput{SeatPreview{NetNewSeats: p.NetNewSeats, AlreadySeated: p.AlreadySeated, AlreadyPending: p.AlreadyPending}}, nil
 }
 
 type SeatPreview struct {

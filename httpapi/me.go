@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 )
 
 type tokenRef struct {
@@ -30,26 +27,24 @@ type Me struct {
 	CurrentWorkspace *Workspace          `json:"current_workspace,omitempty" doc:"The default workspace, while the user can reach it"`
 }
 
-func (s *Server) registerMe(api huma.API) {
-	huma.Register(api, s.secured(huma.Operation{OperationID: "get-me", Method: http.MethodGet, Path: "/v1/me",
-		Summary: "The caller", Description: "The user the request acts as, their memberships and current workspace.", Tags: []string{"Users"}}),
-		func(ctx context.Context, _ *struct{}) (*struct{ Body Me }, error) {
-			me, err := s.svc.Me(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := Me{User: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
-			for _, o := range me.Orgs {
-				out.Memberships = append(out.Memberships, membershipSummary{OrgID: o.OrgID, Role: optionalString(orgRoleOrNull(o.Role)),
-					Workspaces: newList(o.Workspaces, "", toWorkspace).Data})
-			}
-			if me.CurrentWorkspace != nil {
-				w := toWorkspace(*me.CurrentWorkspace)
-				out.CurrentWorkspace = &w
-			}
-			if t := me.Token; t != nil {
-				out.Token = &tokenRef{ID: t.ID, Kind: tokenKind(t.Kind), ExpiresAt: t.ExpiresAt}
-			}
-			return &struct{ Body Me }{out}, nil
-		})
+type meOutput struct{ Body Me }
+
+func (s *Server) getMe(ctx context.Context, _ *struct{}) (*meOutput, error) {
+	me, err := s.svc.Me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := Me{User: toUser(me.User), ActingFor: me.OnBehalfOf, Memberships: []membershipSummary{}}
+	for _, o := range me.Orgs {
+		out.Memberships = append(out.Memberships, membershipSummary{OrgID: o.OrgID, Role: optionalString(orgRoleOrNull(o.Role)),
+			Workspaces: newList(o.Workspaces, "", toWorkspace).Data})
+	}
+	if me.CurrentWorkspace != nil {
+		w := toWorkspace(*me.CurrentWorkspace)
+		out.CurrentWorkspace = &w
+	}
+	if t := me.Token; t != nil {
+		out.Token = &tokenRef{ID: t.ID, Kind: tokenKind(t.Kind), ExpiresAt: t.ExpiresAt}
+	}
+	return &meOutput{out}, nil
 }

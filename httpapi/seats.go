@@ -2,9 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/service"
@@ -34,41 +31,42 @@ type SeatCounts struct {
 	Breakdown map[string]int  `json:"breakdown" nullable:"false" doc:"How many seats each role accounts for (a user's highest paid role)"`
 }
 
-func (s *Server) registerSeats(api huma.API) {
-	tags := []string{"Organisations"}
-	huma.Register(api, s.secured(huma.Operation{OperationID: "get-seats", Method: http.MethodGet, Path: "/v1/orgs/{org}/seats",
-		Summary: "Seat counts", Description: "Owners, admins and billing members of the organisation; platform admins and service tokens.", Tags: tags}),
-		func(ctx context.Context, in *orgPathInput) (*struct{ Body SeatCounts }, error) {
-			seats, err := s.svc.GetSeats(ctx, in.Org)
-			if err != nil {
-				return nil, err
-			}
-			out := SeatCounts{Used: seats.Used, Pending: seats.Pending, Cap: seats.Cap, Available: seats.Available(),
-				FreeRoles: toPlan(roster.Plan{FreeRoles: seats.FreeRoles}).FreeRoles, Breakdown: seats.Breakdown}
-			return &struct{ Body SeatCounts }{out}, nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "set-plan", Method: http.MethodPut, Path: "/v1/orgs/{org}/plan",
-		Summary: "Set an organisation's plan", Description: "Platform admins and service tokens. Seats are recounted under the new plan.", Tags: tags}),
-		func(ctx context.Context, in *struct {
-			Org  string `path:"org"`
-			Body struct {
-				SeatCap       *int            `json:"seat_cap" minimum:"0" doc:"null: unlimited"`
-				FreeRoles     []workspaceRole `json:"free_roles,omitempty" doc:"Default [viewer]"`
-				OwnerSeatFree bool            `json:"owner_seat_free,omitempty"`
-			}
-		}) (*struct{ Body Plan }, error) {
-			b := in.Body
-			roles := []string{string(roster.RoleViewer)}
-			if b.FreeRoles != nil {
-				roles = roles[:0]
-				for _, r := range b.FreeRoles {
-					roles = append(roles, string(r))
-				}
-			}
-			org, err := s.svc.SetPlan(ctx, in.Org, service.PlanInput{SeatCap: b.SeatCap, FreeRoles: roles, OwnerSeatFree: b.OwnerSeatFree})
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body Plan }{toPlan(org.Plan)}, nil
-		})
+type seatCountsOutput struct{ Body SeatCounts }
+
+func (s *Server) getSeats(ctx context.Context, in *orgPathInput) (*seatCountsOutput, error) {
+	seats, err := s.svc.GetSeats(ctx, in.Org)
+	if err != nil {
+		return nil, err
+	}
+	out := SeatCounts{Used: seats.Used, Pending: seats.Pending, Cap: seats.Cap, Available: seats.Available(),
+		FreeRoles: toPlan(roster.Plan{FreeRoles: seats.FreeRoles}).FreeRoles, Breakdown: seats.Breakdown}
+	return &seatCountsOutput{out}, nil
+}
+
+// setPlanInput is an alias for the operation-named body schema (see routes).
+type setPlanInput = struct {
+	Org  string `path:"org"`
+	Body struct {
+		SeatCap       *int            `json:"seat_cap" minimum:"0" doc:"null: unlimited"`
+		FreeRoles     []workspaceRole `json:"free_roles,omitempty" doc:"Default [viewer]"`
+		OwnerSeatFree bool            `json:"owner_seat_free,omitempty"`
+	}
+}
+
+type planOutput struct{ Body Plan }
+
+func (s *Server) setPlan(ctx context.Context, in *setPlanInput) (*planOutput, error) {
+	b := in.Body
+	roles := []string{string(roster.RoleViewer)}
+	if b.FreeRoles != nil {
+		roles = roles[:0]
+		for _, r := range b.FreeRoles {
+			roles = append(roles, string(r))
+		}
+	}
+	org, err := s.svc.SetPlan(ctx, in.Org, service.PlanInput{SeatCap: b.SeatCap, FreeRoles: roles, OwnerSeatFree: b.OwnerSeatFree})
+	if err != nil {
+		return nil, err
+	}
+	return &planOutput{toPlan(org.Plan)}, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/service"
@@ -118,33 +117,6 @@ func apiConfig() huma.Config {
 }
 
 const bearerScheme = "bearer"
-
-// routes is the one place every operation is registered.
-func (s *Server) routes() {
-	s.registerMe(s.api)
-	s.registerUsers(s.api)
-	s.registerTokens(s.api)
-	s.registerAudit(s.api)
-	s.registerOrgs(s.api)
-	s.registerWorkspaces(s.api)
-	s.registerCheck(s.api)
-	s.registerSeats(s.api)
-	s.registerInvitations(s.api)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-}
-
-// secured marks an operation as needing a bearer token.
-func (s *Server) secured(op huma.Operation) huma.Operation {
-	// plainText reads the body under its own deadline and clears it; huma's
-	// would stay on the connection and cancel the next requests on it.
-	op.BodyReadTimeout = -1
-	op.Security = []map[string][]string{{bearerScheme: {}}}
-	op.Parameters = append(op.Parameters, &huma.Param{Name: "Roster-On-Behalf-Of", In: "header",
-		Description: "With a service token: act as this user (usr_…)", Schema: &huma.Schema{Type: huma.TypeString}})
-	return op
-}
 
 // requireAuth refuses secured operations to callers without a valid token.
 func (s *Server) requireAuth(ctx huma.Context, next func(huma.Context)) {

@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/service"
@@ -76,71 +73,74 @@ func (s *Server) created(ctx context.Context, t service.CreatedToken) *createdTo
 	return &createdTokenOutput{Body: CreatedToken{Token: toToken(t.Token), Secret: t.Plaintext}}
 }
 
-func (s *Server) registerTokens(api huma.API) {
-	tags := []string{"Tokens"}
-	huma.Register(api, s.secured(huma.Operation{OperationID: "create-my-token", Method: http.MethodPost, Path: "/v1/me/tokens",
-		Summary: "Create a personal token for the caller", DefaultStatus: http.StatusCreated, Tags: tags}),
-		func(ctx context.Context, in *struct{ Body newTokenBody }) (*createdTokenOutput, error) {
-			t, err := s.svc.CreateMyToken(ctx, in.Body.toService())
-			if err != nil {
-				return nil, err
-			}
-			return s.created(ctx, t), nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "list-my-tokens", Method: http.MethodGet, Path: "/v1/me/tokens",
-		Summary: "List the caller's tokens", Tags: tags}),
-		listOf(roster.PrefixToken, toToken, func(ctx context.Context, in *tokenListInput, p roster.Page) ([]roster.Token, string, error) {
-			return s.svc.ListMyTokens(ctx, p)
-		}))
-	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-my-token", Method: http.MethodDelete, Path: "/v1/me/tokens/{id}",
-		Summary: "Revoke one of the caller's tokens", DefaultStatus: http.StatusNoContent, Tags: tags}),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*struct{}, error) {
-			return nil, s.svc.RevokeMyToken(ctx, in.ID)
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "create-user-token", Method: http.MethodPost, Path: "/v1/users/{id}/tokens",
-		Summary: "Create a token for a user", Description: "Platform admins. Service tokens usually belong to a bot user.",
-		DefaultStatus: http.StatusCreated, Tags: tags}),
-		func(ctx context.Context, in *struct {
-			ID   string `path:"id"`
-			Body newTokenBody
-		}) (*createdTokenOutput, error) {
-			t, err := s.svc.CreateUserToken(ctx, in.ID, in.Body.toService())
-			if err != nil {
-				return nil, err
-			}
-			return s.created(ctx, t), nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "list-user-tokens", Method: http.MethodGet, Path: "/v1/users/{id}/tokens",
-		Summary: "List a user's tokens", Description: "Platform admins.", Tags: tags}),
-		listOf(roster.PrefixToken, toToken, func(ctx context.Context, in *userTokensInput, p roster.Page) ([]roster.Token, string, error) {
-			return s.svc.ListUserTokens(ctx, in.ID, p)
-		}))
-	huma.Register(api, s.secured(huma.Operation{OperationID: "revoke-user-token", Method: http.MethodDelete, Path: "/v1/users/{id}/tokens/{tid}",
-		Summary: "Revoke a user's token", Description: "Platform admins.", DefaultStatus: http.StatusNoContent, Tags: tags}),
-		func(ctx context.Context, in *struct {
-			ID  string `path:"id"`
-			TID string `path:"tid"`
-		}) (*struct{}, error) {
-			return nil, s.svc.RevokeUserToken(ctx, in.ID, in.TID)
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "introspect-token", Method: http.MethodPost, Path: "/v1/tokens/introspect",
-		Summary: "Introspect a token", Description: "Service tokens. Anything that would not authenticate is reported as inactive.", Tags: tags}),
-		func(ctx context.Context, in *struct {
-			Body struct {
-				Token string `json:"token" maxLength:"512"`
-			}
-		}) (*struct{ Body Introspection }, error) {
-			res, err := s.svc.Introspect(ctx, in.Body.Token)
-			if err != nil {
-				return nil, err
-			}
-			out := Introspection{Active: res.Active}
-			if res.Active {
-				t := res.Token
-				out.TokenID, out.UserID, out.Kind, out.WorkspaceID, out.ExpiresAt = t.ID, t.UserID, tokenKind(t.Kind), t.WorkspaceID, t.ExpiresAt
-			}
-			return &struct{ Body Introspection }{out}, nil
-		})
+type createMyTokenInput struct {
+	Body newTokenBody
+}
+
+func (s *Server) createMyToken(ctx context.Context, in *createMyTokenInput) (*createdTokenOutput, error) {
+	t, err := s.svc.CreateMyToken(ctx, in.Body.toService())
+	if err != nil {
+		return nil, err
+	}
+	return s.created(ctx, t), nil
+}
+
+func (s *Server) listMyTokens(ctx context.Context, _ *tokenListInput, p roster.Page) ([]roster.Token, string, error) {
+	return s.svc.ListMyTokens(ctx, p)
+}
+
+type myTokenInput struct {
+	ID string `path:"id"`
+}
+
+func (s *Server) revokeMyToken(ctx context.Context, in *myTokenInput) (*struct{}, error) {
+	return nil, s.svc.RevokeMyToken(ctx, in.ID)
+}
+
+type createUserTokenInput struct {
+	ID   string `path:"id"`
+	Body newTokenBody
+}
+
+func (s *Server) createUserToken(ctx context.Context, in *createUserTokenInput) (*createdTokenOutput, error) {
+	t, err := s.svc.CreateUserToken(ctx, in.ID, in.Body.toService())
+	if err != nil {
+		return nil, err
+	}
+	return s.created(ctx, t), nil
+}
+
+func (s *Server) listUserTokens(ctx context.Context, in *userTokensInput, p roster.Page) ([]roster.Token, string, error) {
+	return s.svc.ListUserTokens(ctx, in.ID, p)
+}
+
+type userTokenInput struct {
+	ID  string `path:"id"`
+	TID string `path:"tid"`
+}
+
+func (s *Server) revokeUserToken(ctx context.Context, in *userTokenInput) (*struct{}, error) {
+	return nil, s.svc.RevokeUserToken(ctx, in.ID, in.TID)
+}
+
+// introspectTokenInput is an alias for the operation-named body schema (see routes).
+type introspectTokenInput = struct {
+	Body struct {
+		Token string `json:"token" maxLength:"512"`
+	}
+}
+
+type introspectionOutput struct{ Body Introspection }
+
+func (s *Server) introspectToken(ctx context.Context, in *introspectTokenInput) (*introspectionOutput, error) {
+	res, err := s.svc.Introspect(ctx, in.Body.Token)
+	if err != nil {
+		return nil, err
+	}
+	out := Introspection{Active: res.Active}
+	if res.Active {
+		t := res.Token
+		out.TokenID, out.UserID, out.Kind, out.WorkspaceID, out.ExpiresAt = t.ID, t.UserID, tokenKind(t.Kind), t.WorkspaceID, t.ExpiresAt
+	}
+	return &introspectionOutput{out}, nil
 }

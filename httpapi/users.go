@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -73,54 +72,44 @@ func (in *updateUserInput) Resolve(huma.Context) []error {
 	return rejectNulls(map[string]bool{"display_name": b.DisplayName.Null, "status": b.Status.Null, "platform_role": b.PlatformRole.Null})
 }
 
-func (s *Server) registerUsers(api huma.API) {
-	huma.Register(api, s.secured(huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/v1/users",
-		Summary: "Create a user", Description: "Platform admins and service tokens.", DefaultStatus: http.StatusCreated, Tags: []string{"Users"}}),
-		func(ctx context.Context, in *createUserInput) (*userOutput, error) {
-			u, err := s.svc.CreateUser(ctx, service.NewUser{Email: in.Body.Email, DisplayName: in.Body.DisplayName,
-				ExternalID: in.Body.ExternalID, Status: string(in.Body.Status), PlatformRole: string(in.Body.PlatformRole)})
-			if err != nil {
-				return nil, err
-			}
-			return &userOutput{Body: toUser(u)}, nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "list-users", Method: http.MethodGet, Path: "/v1/users",
-		Summary: "List users", Description: "Platform admins and service tokens.", Tags: []string{"Users"}}),
-		listOf(roster.PrefixUser, toUser, func(ctx context.Context, in *listUsersInput, p roster.Page) ([]roster.User, string, error) {
-			return s.svc.ListUsers(ctx, roster.UserFilter{EmailKey: in.Email, Status: roster.UserStatus(in.Status),
-				ExternalID: in.ExternalID, Query: in.Q}, p)
-		}))
-	huma.Register(api, s.secured(huma.Operation{OperationID: "get-user", Method: http.MethodGet, Path: "/v1/users/{id}",
-		Summary: "Get a user", Description: "Platform admins, service tokens, and the user themself.", Tags: []string{"Users"}}),
-		func(ctx context.Context, in *userIDInput) (*userOutput, error) {
-			u, err := s.svc.GetUser(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &userOutput{Body: toUser(u)}, nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "update-user", Method: http.MethodPatch, Path: "/v1/users/{id}",
-		Summary: "Update a user", Description: "Users may change their own display_name; platform admins and service tokens change status, email and external_id; only platform admins change platform_role.",
-		Tags: []string{"Users"}}),
-		func(ctx context.Context, in *updateUserInput) (*userOutput, error) {
-			b := in.Body
-			u, err := s.svc.UpdateUser(ctx, in.ID, service.UserPatch{
-				Email:              service.Patch[*string]{Present: b.Email.Sent, Value: b.Email.Value},
-				DisplayName:        service.Patch[string]{Present: b.DisplayName.Sent, Value: b.DisplayName.Value},
-				Status:             service.Patch[string]{Present: b.Status.Sent, Value: string(b.Status.Value)},
-				PlatformRole:       service.Patch[string]{Present: b.PlatformRole.Sent, Value: string(b.PlatformRole.Value)},
-				ExternalID:         service.Patch[*string]{Present: b.ExternalID.Sent, Value: b.ExternalID.Value},
-				DefaultWorkspaceID: service.Patch[*string]{Present: b.DefaultWorkspaceID.Sent, Value: b.DefaultWorkspaceID.Value},
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &userOutput{Body: toUser(u)}, nil
-		})
-	huma.Register(api, s.secured(huma.Operation{OperationID: "delete-user", Method: http.MethodDelete, Path: "/v1/users/{id}",
-		Summary: "Delete a user", Description: "Platform admins. The user's tokens are revoked; history is kept.",
-		DefaultStatus: http.StatusNoContent, Tags: []string{"Users"}}),
-		func(ctx context.Context, in *userIDInput) (*struct{}, error) {
-			return nil, s.svc.DeleteUser(ctx, in.ID)
-		})
+func (s *Server) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
+	u, err := s.svc.CreateUser(ctx, service.NewUser{Email: in.Body.Email, DisplayName: in.Body.DisplayName,
+		ExternalID: in.Body.ExternalID, Status: string(in.Body.Status), PlatformRole: string(in.Body.PlatformRole)})
+	if err != nil {
+		return nil, err
+	}
+	return &userOutput{Body: toUser(u)}, nil
+}
+
+func (s *Server) listUsers(ctx context.Context, in *listUsersInput, p roster.Page) ([]roster.User, string, error) {
+	return s.svc.ListUsers(ctx, roster.UserFilter{EmailKey: in.Email, Status: roster.UserStatus(in.Status),
+		ExternalID: in.ExternalID, Query: in.Q}, p)
+}
+
+func (s *Server) getUser(ctx context.Context, in *userIDInput) (*userOutput, error) {
+	u, err := s.svc.GetUser(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &userOutput{Body: toUser(u)}, nil
+}
+
+func (s *Server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
+	b := in.Body
+	u, err := s.svc.UpdateUser(ctx, in.ID, service.UserPatch{
+		Email:              service.Patch[*string]{Present: b.Email.Sent, Value: b.Email.Value},
+		DisplayName:        service.Patch[string]{Present: b.DisplayName.Sent, Value: b.DisplayName.Value},
+		Status:             service.Patch[string]{Present: b.Status.Sent, Value: string(b.Status.Value)},
+		PlatformRole:       service.Patch[string]{Present: b.PlatformRole.Sent, Value: string(b.PlatformRole.Value)},
+		ExternalID:         service.Patch[*string]{Present: b.ExternalID.Sent, Value: b.ExternalID.Value},
+		DefaultWorkspaceID: service.Patch[*string]{Present: b.DefaultWorkspaceID.Sent, Value: b.DefaultWorkspaceID.Value},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &userOutput{Body: toUser(u)}, nil
+}
+
+func (s *Server) deleteUser(ctx context.Context, in *userIDInput) (*struct{}, error) {
+	return nil, s.svc.DeleteUser(ctx, in.ID)
 }
