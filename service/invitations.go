@@ -421,7 +421,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Acce
 				return roster.Errorf(roster.KindConflict, roster.CodeInvitationUsed, "the invitation has been used")
 			}
 			m, err := c.tx.GetWorkspaceMembership(c.ctx, inv.WorkspaceID, me.ID)
-			if errors.Is(err, roster.ErrNotFound) {
+			// An expired membership has ended, whether or not its row was
+			// closed yet (rule 9).
+			if errors.Is(err, roster.ErrNotFound) || (err == nil && !m.Live(c.now)) {
 				return roster.Errorf(roster.KindConflict, roster.CodeInvitationUsed, "the invitation was used and the membership has since ended")
 			}
 			out = Accepted{Invitation: inv, Membership: m}
