@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -177,7 +178,10 @@ func summarize(details []*huma.ErrorDetail) string {
 	return strings.Join(parts, "; ")
 }
 
-func init() {
+// useRosterProblems makes huma build Roster's problems. huma offers no error
+// constructor per API, only these package variables, so New installs them
+// once, explicitly, rather than every import of this package doing so.
+var useRosterProblems = sync.OnceFunc(func() {
 	huma.NewError = humaError
 	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 		var p *Problem
@@ -201,7 +205,7 @@ func init() {
 		}
 		return p
 	}
-}
+})
 
 // writeProblem writes p outside huma (middleware and unmatched routes).
 func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {

@@ -91,6 +91,7 @@ func New(svc *service.Service, store Idempotency, opts Options) *Server {
 	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests,
 		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux()}
 	s.metrics = newMetrics(opts.Pools, svc)
+	useRosterProblems()
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.requireAuth)
 	s.routes()
