@@ -195,23 +195,32 @@ func (r *modelRun) predictDeleteMember(actor *modelUser, w *modelWorkspace, targ
 	if actor != nil && actor.id == target.id {
 		minimum = "" // leaving needs no permission: without a membership it is a 404
 	}
-	if want, pass := r.gate(actor, w, minimum); !pass {
+	if want, pass := r.gate(actor, w, ""); !pass {
 		return want
 	}
+	// Roster looks the membership up before the caller's permission: a
+	// caller who may see the workspace learns that there is none (404).
 	current := r.m.directRole(w, target.id)
-	if actor != nil && actor.id != target.id && current == "owner" && !r.m.can(w, actor.id, "owner") {
-		return ok(403)
-	}
-	if current == "" && r.m.effective(w, target.id).role != "" {
-		return expected{status: 409, code: "derived_membership"} // the organisation's role, not a row
-	}
 	if current == "" && w.members[target.id] != nil {
 		// An expired membership: 404 once its end task has soft-deleted it,
-		// 204 before (DOMAIN is silent; both are accepted).
+		// 204 before (DOMAIN is silent; both are accepted) — or, for a
+		// caller without the permission, 403.
+		if !r.allowed(actor, w, minimum) {
+			return expected{status: 404, or: 403}
+		}
 		return expected{status: 404, or: 204}
 	}
-	if current == "" {
+	if current == "" && r.m.effective(w, target.id).role == "" {
 		return ok(404)
+	}
+	if current == "" {
+		return expected{status: 409, code: "derived_membership"} // the organisation's role, not a row
+	}
+	if !r.allowed(actor, w, minimum) {
+		return ok(403)
+	}
+	if actor != nil && actor.id != target.id && current == "owner" && !r.m.can(w, actor.id, "owner") {
+		return ok(403)
 	}
 	if r.m.lastOwnerOf(w, target.id) {
 		return expected{status: 409, code: "last_owner"}
@@ -274,6 +283,9 @@ func (r *modelRun) deleteOrgMember() {
 	r.touched = o
 	target := r.orgMemberOf(o)
 	token, actor := r.actor()
+	if actor != nil && r.chance(0.2) {
+		target = actor // leaving
+	}
 	want := r.predictDeleteOrgMember(actor, o, target)
 	res := r.send(want, rostertest.Req{Method: http.MethodDelete, Path: "/v1/orgs/" + o.id + "/members/" + target.id, Token: token})
 	if res.Status == 204 {
@@ -295,8 +307,9 @@ func (r *modelRun) predictDeleteOrgMember(actor *modelUser, o *modelOrg, target 
 		lastOwnerSomewhere = lastOwnerSomewhere || r.m.lastOwnerOf(w, target.id)
 	}
 	// Removal takes away workspace roles too, so an org admin may not remove
-	// an owner of either kind (rule 2).
-	if !r.managesOrgMembers(actor, o, current == "owner" || ownsAWorkspace) {
+	// an owner of either kind (rule 2). Anyone may leave.
+	leaving := actor != nil && actor.id == target.id
+	if !leaving && !r.managesOrgMembers(actor, o, current == "owner" || ownsAWorkspace) {
 		return ok(403)
 	}
 	if r.m.lastOrgOwner(o, target.id) || lastOwnerSomewhere {
@@ -347,18 +360,19 @@ func (r *modelRun) predictInvite(actor *modelUser, w *modelWorkspace, email, rol
 	if actor != nil && role == "owner" && !r.m.can(w, actor.id, "owner") {
 		return ok(403), nil
 	}
+	// A pending invitation to the email is answered as is, whatever the
+	// role asked now and even if its person has become a member since
+	// (Roster's order; DOMAIN does not give one).
+	for _, inv := range r.m.invitations {
+		if inv.ws == w && inv.email == email && r.m.invitationPending(inv) {
+			return ok(200), inv
+		}
+	}
 	invitee := r.m.userByEmail(email)
 	// A member, direct or derived from the organisation, is not invited
 	// (DOMAIN is silent on derived members; Roster counts them).
 	if invitee != nil && r.m.effective(w, invitee.id).role != "" {
 		return expected{status: 409, code: "already_member"}, nil
-	}
-	// A pending invitation to the email is answered as is, whatever the
-	// role asked now (Roster's order: before the external invariant).
-	for _, inv := range r.m.invitations {
-		if inv.ws == w && inv.email == email && r.m.invitationPending(inv) {
-			return ok(200), inv
-		}
 	}
 	if invitee != nil && role == "external" && w.org.members[invitee.id] != "" {
 		return expected{status: 409, code: "external_invariant"}, nil
@@ -394,7 +408,13 @@ func (r *modelRun) acceptInvitation() {
 	want := r.predictAccept(inv, u)
 	res := r.send(want, rostertest.Req{Method: http.MethodPost, Path: "/v1/invitations/accept", Token: u.token, Body: map[string]any{"token": inv.token}})
 	if res.Status == 200 && inv.state == "pending" {
-		r.m.grant(inv.ws, u.id, inv.role, nil)
+		// Someone already a direct member keeps their membership, role and
+		// expiry, unless the invitation offers a higher role: then they hold
+		// that role, without expiry. An accept never demotes. (DOMAIN only
+		// says they are not charged a seat again; this is what Roster does.)
+		if modelRank(inv.role) > modelRank(r.m.directRole(inv.ws, u.id)) {
+			r.m.grant(inv.ws, u.id, inv.role, nil)
+		}
 		inv.state = "accepted"
 	}
 }
@@ -473,6 +493,9 @@ func (r *modelRun) setPlan() {
 // setUserStatus suspends an active user or reactivates a suspended one.
 func (r *modelRun) setUserStatus() {
 	u := r.anyUser()
+	if !u.suspended && r.chance(0.5) {
+		u = r.anyUser() // lean towards reactivating, so that most users stay active
+	}
 	r.touchedAll = true // a user's seats and decisions in every organisation
 	status := "suspended"
 	if u.suspended {
@@ -493,6 +516,9 @@ func (r *modelRun) archive() {
 	w := r.anyWorkspace()
 	if w == nil {
 		return
+	}
+	if !w.archived && r.chance(0.5) {
+		w = r.anyWorkspace() // lean towards unarchiving: most workspaces stay in use
 	}
 	r.touched, r.touchedWS = w.org, w
 	if w.archived {
@@ -531,6 +557,11 @@ func (r *modelRun) selfCheck() {
 	switch {
 	case u.suspended:
 		want = ok(401)
+	case !r.m.visible(w, u.id) && r.m.formerMember(w, u.id):
+		// Someone whose membership expired gets a denial (200) from Roster,
+		// at least until the end task removes the row; DOMAIN only asks
+		// not to reveal other tenants' objects, so both are accepted.
+		want = expected{status: 404, code: "workspace_not_found", or: 200}
 	case !r.m.visible(w, u.id):
 		want = expected{status: 404, code: "workspace_not_found"}
 	}

@@ -347,3 +347,9 @@ func (m *model) lastActiveOwner(userID string) bool {
 	}
 	return false
 }
+
+// formerMember reports whether the user has an expired membership in w.
+func (m *model) formerMember(w *modelWorkspace, userID string) bool {
+	ms := w.members[userID]
+	return ms != nil && !m.live(ms)
+}

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestModel(t *testing.T) {
 			r.compare(r.step%*modelEvery == 0)
 		}
 		r.compare(true)
+		if testing.Verbose() {
+			t.Logf("outcomes:\n%s", r.outcomeTable())
+		}
 		t.Logf("%s: %d steps, seed %d, %v (operations %v, comparisons the rest)", b, *modelSteps, *modelSeed, time.Since(start).Round(time.Millisecond), inOps.Round(time.Millisecond))
 	})
 }
@@ -67,11 +71,14 @@ type modelRun struct {
 	touchedWS  *modelWorkspace // when only one workspace's decisions can change
 	touchedAll bool
 	changed    bool // the step's write succeeded
+	// outcomes counts answers by operation and status, logged at the end to
+	// show what a run covered.
+	outcomes map[string]int
 }
 
 func newModelRun(t *testing.T, b rostertest.Backend, seed uint64) *modelRun {
 	env := rostertest.NewEnv(t, b)
-	return &modelRun{t: t, env: env, m: &model{now: env.Clock.Now()}, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), seed: seed}
+	return &modelRun{outcomes: map[string]int{}, t: t, env: env, m: &model{now: env.Clock.Now()}, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), seed: seed}
 }
 
 // failf stops the run with what is needed to reproduce it.
@@ -161,6 +168,7 @@ func (r *modelRun) send(want expected, req rostertest.Req) *rostertest.Response 
 	what := r.m.names().Replace(fmt.Sprintf("%s %s %s as %s", req.Method, req.Path, modelJSON(req.Body), r.who(req.Token)))
 	r.logf("%s → %d", what, res.Status)
 	r.changed = r.changed || res.Status < 300
+	r.outcomes[fmt.Sprintf("%s %s → %d %s", req.Method, modelRoute(req.Path), res.Status, res.Field("code"))]++
 	if res.Status != want.status && (want.or == 0 || res.Status != want.or) {
 		r.failf("%s: status %d, model says %d %s: %s", what, res.Status, want.status, want.code, res.Body)
 	}
@@ -281,6 +289,9 @@ func (r *modelRun) actor() (string, *modelUser) {
 		return r.env.AdminToken, nil
 	}
 	u := r.anyUser()
+	if u.suspended && r.chance(0.7) {
+		u = r.anyUser() // mostly active callers: a suspended one only tries the 401
+	}
 	return u.token, u
 }
 
@@ -308,6 +319,12 @@ func (r *modelRun) gate(actor *modelUser, w *modelWorkspace, minimum string) (ex
 		return ok(403), false
 	}
 	return expected{}, true
+}
+
+// allowed reports whether the caller (nil: the platform admin, who may do
+// anything) holds minimum in w.
+func (r *modelRun) allowed(actor *modelUser, w *modelWorkspace, minimum string) bool {
+	return actor == nil || r.m.can(w, actor.id, minimum)
 }
 
 // orgVisible is the first gate of organisation-scoped writes by a user: 401
@@ -342,4 +359,24 @@ func (r *modelRun) afterClock() {
 	if _, err := r.env.Service.RecheckSeats(rostertest.System()); err != nil {
 		r.failf("recheck seats: %v", err)
 	}
+}
+
+// modelRoute is a request path with its ids replaced by their kind.
+func modelRoute(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if prefix, _, found := strings.Cut(p, "_"); found && len(p) > 20 {
+			parts[i] = "{" + prefix + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func (r *modelRun) outcomeTable() string {
+	var lines []string
+	for k, n := range r.outcomes {
+		lines = append(lines, fmt.Sprintf("  %5d  %s", n, strings.TrimSuffix(k, " %!s(<nil>)")))
+	}
+	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[7:], b[7:]) })
+	return strings.Join(lines, "\n")
 }
