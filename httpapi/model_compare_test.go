@@ -164,8 +164,8 @@ func (r *modelRun) compareMembers(w *modelWorkspace) {
 
 // memberList is the model's member list: everyone with a live direct
 // membership or a derived role, with the effective role; derived when the
-// organisation's role is higher than the direct one. Suspended users stay
-// listed (rule 8: nothing is deleted).
+// effective role comes from the organisation (the same tie-break as a
+// check). Suspended users stay listed (rule 8: nothing is deleted).
 func (m *model) memberList(w *modelWorkspace) map[string]modelMember {
 	out := map[string]modelMember{}
 	for _, u := range m.users {
@@ -173,11 +173,10 @@ func (m *model) memberList(w *modelWorkspace) map[string]modelMember {
 		if a.role == "" {
 			continue
 		}
-		direct := m.direct(w, u.id)
-		derived := direct == nil || modelRank(direct.role) < modelRank(a.role)
+		derived := a.via != "direct"
 		mm := modelMember{role: a.role, derived: derived}
 		if !derived {
-			mm.expiresAt = modelTime(direct.expiresAt)
+			mm.expiresAt = modelTime(m.direct(w, u.id).expiresAt)
 		}
 		out[u.id] = mm
 	}

@@ -150,13 +150,15 @@ type access struct {
 	expiresAt *time.Time
 }
 
-// effective = max(direct role, derived role); a tie goes to the organisation,
-// whose role does not expire.
+// effective = max(direct role, derived role). On a tie the source that
+// lasts answers (Roster's choice; DOMAIN is silent): the organisation's role
+// over an expiring direct membership, a permanent direct membership over
+// the organisation's role.
 func (m *model) effective(w *modelWorkspace, userID string) access {
 	orgRole := w.org.members[userID]
 	derived := derivedRole(orgRole)
 	ms := m.direct(w, userID)
-	if ms != nil && modelRank(ms.role) > modelRank(derived) {
+	if ms != nil && (modelRank(ms.role) > modelRank(derived) || modelRank(ms.role) == modelRank(derived) && ms.expiresAt == nil) {
 		return access{role: ms.role, via: "direct", expiresAt: ms.expiresAt}
 	}
 	if derived != "" {
