@@ -1,9 +1,9 @@
 package httpapi_test
 
 // Minimal reproductions of disagreements TestModel found between Roster and
-// DOMAIN.md, kept as named tests. Those marked BUG fail against Roster as it
-// is and are skipped so that the suite stays green; the random run leaves
-// their pattern out.
+// DOMAIN.md, kept as named tests. While Roster is wrong they are skipped with
+// t.Skip("BUG: …") and the random run leaves their pattern out; once Roster
+// is fixed they stay as regression tests.
 
 import (
 	"testing"
@@ -20,6 +20,7 @@ import (
 // yet. Expiry holds at access time whether or not the task has run (rule 9),
 // so an expired membership has ended just as a removed one has: the answer
 // must not depend on the task (and once the task runs it is the 409).
+// Fixed in Roster: the 409 either way.
 func TestModelFound_RetriedAcceptAfterExpiry(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		env := rostertest.NewEnv(t, b)
