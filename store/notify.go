@@ -153,17 +153,32 @@ func (h *heartbeats) heard(payload string) (time.Time, bool) {
 	return at, ok
 }
 
-// sendHeartbeats notifies the channel every heartbeatInterval through the
-// ordinary pool: a heartbeat heard proves both the pool and the listening
-// connection current.
+// sendHeartbeats notifies the channel every heartbeatInterval on a
+// connection of its own: a pool busy with writes must not delay heartbeats
+// and so make a replica that hears everything distrust its caches.
 func (db *DB) sendHeartbeats(ctx context.Context, h *heartbeats) {
 	t := time.NewTicker(heartbeatInterval)
 	defer t.Stop()
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	for {
 		sendCtx, cancel := context.WithTimeout(ctx, listenSilence)
-		_, err := db.write.ExecContext(sendCtx, db.rebind(`SELECT pg_notify(?, ?)`), db.channel, h.next(time.Now()))
+		var err error
+		if conn == nil {
+			conn, err = pgx.ConnectConfig(sendCtx, db.pgConf.Copy())
+		}
+		if err == nil {
+			_, err = conn.Exec(sendCtx, `SELECT pg_notify($1, $2)`, db.channel, h.next(time.Now()))
+		}
 		cancel()
-		_ = err // an unheard heartbeat is the signal; nothing else to do
+		if err != nil && conn != nil { // an unheard heartbeat is the signal; start afresh next time
+			conn.Close(context.Background())
+			conn = nil
+		}
 		select {
 		case <-ctx.Done():
 			return
