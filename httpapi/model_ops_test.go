@@ -198,16 +198,15 @@ func (r *modelRun) predictDeleteMember(actor *modelUser, w *modelWorkspace, targ
 	if want, pass := r.gate(actor, w, ""); !pass {
 		return want
 	}
-	// Roster looks the membership up before the caller's permission: a
-	// caller who may see the workspace learns that there is none (404).
+	// The caller's permission comes first: who may not manage members does
+	// not learn who is one.
+	if !r.allowed(actor, w, minimum) {
+		return ok(403)
+	}
 	current := r.m.directRole(w, target.id)
 	if current == "" && w.members[target.id] != nil {
 		// An expired membership: 404 once its end task has soft-deleted it,
-		// 204 before (DOMAIN is silent; both are accepted) — or, for a
-		// caller without the permission, 403.
-		if !r.allowed(actor, w, minimum) {
-			return expected{status: 404, or: 403}
-		}
+		// 204 before (DOMAIN is silent; both are accepted).
 		return expected{status: 404, or: 204}
 	}
 	if current == "" && r.m.effective(w, target.id).role == "" {
@@ -215,9 +214,6 @@ func (r *modelRun) predictDeleteMember(actor *modelUser, w *modelWorkspace, targ
 	}
 	if current == "" {
 		return expected{status: 409, code: "derived_membership"} // the organisation's role, not a row
-	}
-	if !r.allowed(actor, w, minimum) {
-		return ok(403)
 	}
 	if actor != nil && actor.id != target.id && current == "owner" && !r.m.can(w, actor.id, "owner") {
 		return ok(403)

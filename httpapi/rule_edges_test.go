@@ -282,3 +282,22 @@ func TestVisibilityIsOneRule(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovalAsksPermissionFirst: someone who may not manage members learns
+// nothing from removing: member or not, the target is a 403.
+func TestRemovalAsksPermissionFirst(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		viewer, viewerToken := env.NewUserWithToken("viewer@acme.example")
+		env.PutMember(tn.aliceToken, tn.ws.ID, viewer.ID, map[string]any{"role": "viewer"}).Want(t, 201)
+		stranger := env.CreateUser(map[string]any{"email": "stranger@example.com"})
+		for _, target := range []string{tn.alice.ID, stranger.ID, "usr_not-an-id"} {
+			res := env.Do(rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + tn.ws.ID + "/members/" + target, Token: viewerToken})
+			if res.Status != 403 {
+				t.Errorf("a viewer removing %s: %d %s, want 403", target, res.Status, res.Body)
+			}
+		}
+		env.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + tn.ws.ID + "/members/" + viewer.ID, Token: viewerToken}) // leaving
+	})
+}

@@ -163,6 +163,12 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string
 		if err != nil {
 			return err
 		}
+		// Permission first: who may not manage members does not learn who
+		// is one (a viewer cannot even read the list).
+		leaving := c.actor.IsSelf(userID)
+		if !leaving && !wa.can(roster.PermMembersManage) {
+			return errForbidden
+		}
 		if !roster.ValidID(roster.PrefixUser, userID) {
 			return errMembershipNotFound
 		}
@@ -177,13 +183,9 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, wsID, userID string
 		if err != nil {
 			return err
 		}
-		leaving := c.actor.IsSelf(userID)
 		isOwner := m.LiveOwner(c.now)
-		switch {
-		case isOwner && !leaving && !wa.can(roster.PermMembersManageOwners):
+		if isOwner && !leaving && !wa.can(roster.PermMembersManageOwners) {
 			return errOnlyOwner("remove an owner")
-		case !leaving && !wa.can(roster.PermMembersManage):
-			return errForbidden
 		}
 		if isOwner {
 			if err := c.requireWorkspaceOwner(w, ending{userID: userID}); err != nil {
