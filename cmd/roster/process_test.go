@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,7 +36,7 @@ type process struct {
 	addr  string
 	token string // printed on the database's first start
 	exit  chan error
-	log   *bytes.Buffer
+	log   *syncBuffer
 }
 
 var listeningLine = regexp.MustCompile(`Roster is listening on http://(\S+)`)
@@ -47,8 +45,8 @@ func startProcess(t *testing.T, dsn string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--database", dsn, "--listen", "127.0.0.1:0", "--quiet")
 	cmd.Env = append(os.Environ(), runAsRoster+"=1")
-	p := &process{cmd: cmd, exit: make(chan error, 1), log: &bytes.Buffer{}}
-	cmd.Stderr = &lockedWriter{w: p.log}
+	p := &process{cmd: cmd, exit: make(chan error, 1), log: &syncBuffer{}}
+	cmd.Stderr = p.log
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -91,17 +89,6 @@ func startProcess(t *testing.T, dsn string) *process {
 			t.Fatalf("roster serve did not listen within 60 s:\n%s", p.log.String())
 		}
 	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
 
 // TestSIGTERMDrainsARealProcess: SIGTERM to a serving process lets the
