@@ -66,7 +66,7 @@ func BenchmarkSeats100k(b *testing.B) {
 			env := rostertest.NewEnv(b, backend)
 			tn := newTenant(b, env, "big")
 			seedMembers(b, env, tn, 100_000)
-			env.Expect(200, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + tn.org.ID + "/plan", Token: env.AdminToken, Body: map[string]any{"seat_cap": 1_000_000}})
+			env.Expect(200, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + tn.org.ID + "/plan", Token: env.AdminToken, Body: map[string]any{"seat_cap": 1_000_000, "free_roles": []string{"viewer"}}})
 			client := &http.Client{}
 			do := func(method, path string, body any, want int) {
 				var rd io.Reader

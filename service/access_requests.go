@@ -42,7 +42,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 		if err != nil {
 			return err
 		}
-		orgVisible = seesOrg(operator(c.actor), org)
+		orgVisible = seesOrg(org) || operator(c.actor)
 		if isMember(direct, org, c.now) {
 			return errAlreadyMember
 		}

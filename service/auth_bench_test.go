@@ -13,7 +13,7 @@ import (
 // benchTokens creates n users with a personal token each.
 func benchTokens(b *testing.B, db roster.Store, n int) []string {
 	svc := service.New(db, service.Options{})
-	ctx := context.Background()
+	ctx := rostertest.System()
 	tokens := make([]string, n)
 	for i := range n {
 		u, err := svc.CreateUser(ctx, service.NewUser{Email: ptr(fmt.Sprintf("u%d@bench.example", i))})

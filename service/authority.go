@@ -106,7 +106,7 @@ func orgFor(ctx context.Context, r roster.Reader, orgID string, lock orgLock) (r
 	if err == nil {
 		member = &m
 	}
-	if !seesOrg(false, member) {
+	if !seesOrg(member) {
 		return org, orgAuthority{}, errOrgNotFound
 	}
 	return org, orgAuthority{member: member}, nil
@@ -156,7 +156,7 @@ func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchiv
 			return w, wa, err
 		}
 		wa.access, wa.orgMember = roster.EffectiveAccess(direct, org, now), org
-		if !seesWorkspace(false, wa.access, org) {
+		if !seesWorkspace(wa.access, org) {
 			return w, wa, errWorkspaceNotFound
 		}
 	}
@@ -196,15 +196,14 @@ func forbidden(message string) error {
 // errOnlyOwner refuses a change that only an owner may make (rule 2).
 func errOnlyOwner(what string) error { return forbidden("only an owner may " + what) }
 
-// seesWorkspace is who may learn that a workspace exists: staff and services,
-// anyone with live access to it, and the members of its organisation.
-// Everyone else is told it does not exist (404), whatever they ask.
-func seesWorkspace(operator bool, access roster.Access, orgMember *roster.OrgMembership) bool {
-	return operator || access.Role != "" || orgMember != nil
+// seesWorkspace is who may learn that a workspace exists: anyone with live
+// access to it and the members of its organisation (and staff and
+// services, who see everything: callers ask operator). Everyone else is
+// told it does not exist (404), whatever they ask.
+func seesWorkspace(access roster.Access, orgMember *roster.OrgMembership) bool {
+	return access.Role != "" || orgMember != nil
 }
 
-// seesOrg is who may learn that an organisation exists: staff and services,
-// and its members. A workspace's externals see nothing of the organisation.
-func seesOrg(operator bool, orgMember *roster.OrgMembership) bool {
-	return operator || orgMember != nil
-}
+// seesOrg is who may learn that an organisation exists: its members (and
+// staff and services). A workspace's externals see nothing of it.
+func seesOrg(orgMember *roster.OrgMembership) bool { return orgMember != nil }

@@ -72,9 +72,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, existing); err != nil {
 			return roster.WorkspaceMembership{}, false, err
 		}
-		if err := c.invalidateUser(g.userID); err != nil {
-			return roster.WorkspaceMembership{}, false, err
-		}
+		c.invalidateUser(g.userID)
 		return existing, false, c.auditMembership(ActionMemberUpdated, &before, &existing)
 	}
 
@@ -90,9 +88,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		winner, err := c.tx.GetWorkspaceMembership(c.ctx, w.ID, g.userID)
 		return winner, false, err
 	}
-	if err := c.invalidateUser(g.userID); err != nil {
-		return m, false, err
-	}
+	c.invalidateUser(g.userID)
 	return m, true, c.auditMembership(ActionMemberCreated, nil, &m)
 }
 
@@ -104,9 +100,7 @@ func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
 	if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
 		return err
 	}
-	if err := c.invalidateUser(m.UserID); err != nil {
-		return err
-	}
+	c.invalidateUser(m.UserID)
 	return c.auditMembership(ActionMemberDeleted, &before, nil)
 }
 
@@ -123,9 +117,7 @@ func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invited
 		if err := c.tx.UpdateOrgMembership(c.ctx, existing); err != nil {
 			return existing, false, err
 		}
-		if err := c.invalidateUser(userID); err != nil {
-			return existing, false, err
-		}
+		c.invalidateUser(userID)
 		return existing, false, c.auditOrgMembership(ActionOrgMemberUpdated, &before, &existing)
 	case !errors.Is(err, roster.ErrNotFound):
 		return existing, false, err
@@ -146,7 +138,8 @@ func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invited
 	if err := c.promoteExternals(orgID, userID); err != nil {
 		return m, false, err
 	}
-	return m, true, c.invalidateUser(userID)
+	c.invalidateUser(userID)
+	return m, true, nil
 }
 
 // promoteExternals makes a new organisation member's external memberships
@@ -235,7 +228,8 @@ func (c *change) endOrgMember(m roster.OrgMembership) error {
 			return err
 		}
 	}
-	return c.invalidateUser(m.UserID)
+	c.invalidateUser(m.UserID)
+	return nil
 }
 
 // endAllMemberships soft-deletes every membership of a user who is deleted.

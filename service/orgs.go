@@ -340,6 +340,10 @@ func orgAudit(o roster.Org) map[string]any {
 	return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "members_can_create_workspaces": o.MembersCanCreateWorkspaces}
 }
 
+// maxTargetedInvalidations bounds the messages one change sends: past it,
+// forgetting everything costs the replicas less than the notifications.
+const maxTargetedInvalidations = 2000
+
 // invalidateOrg drops, on every replica, what caches hold of an
 // organisation: its workspaces and the access of everyone in it.
 func (c *change) invalidateOrg(orgID string) error {
@@ -347,10 +351,12 @@ func (c *change) invalidateOrg(orgID string) error {
 	if err != nil {
 		return err
 	}
+	if len(userIDs) > maxTargetedInvalidations {
+		c.invalidateAll()
+		return nil
+	}
 	for _, id := range userIDs {
-		if err := c.invalidateUser(id); err != nil {
-			return err
-		}
+		c.invalidateUser(id)
 	}
 	for p := (roster.Page{Limit: 500}); ; {
 		wss, err := c.tx.ListWorkspaces(c.ctx, roster.WorkspaceFilter{OrgID: orgID, IncludeArchived: true}, p)
@@ -358,9 +364,7 @@ func (c *change) invalidateOrg(orgID string) error {
 			return err
 		}
 		for _, w := range wss[:min(len(wss), p.Limit)] {
-			if err := c.invalidateWorkspace(w.ID); err != nil {
-				return err
-			}
+			c.invalidateWorkspace(w.ID)
 		}
 		if len(wss) <= p.Limit {
 			return nil

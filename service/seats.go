@@ -49,6 +49,9 @@ func errSeatCap(used, pending, seatCap int) error {
 // of an organisation's counts with the counts before and after.
 func (c *change) settleSeats() error {
 	byOrg := map[string][]string{}
+	for id := range c.priorPlans { // a new plan changes the counts seats are reported under
+		byOrg[id] = nil
+	}
 	for k := range c.dirtySeats {
 		byOrg[k.orgID] = append(byOrg[k.orgID], k.userID)
 	}
@@ -312,16 +315,29 @@ func (s *Service) SetPlan(ctx context.Context, orgID string, in PlanInput) (rost
 		if err := c.tx.UpdateOrg(ctx, org); err != nil {
 			return err
 		}
-		users, err := c.tx.ListOrgUserIDs(ctx, orgID)
-		if err != nil {
-			return err
-		}
-		for _, id := range users {
-			c.markSeat(orgID, id)
+		// Which roles are free is the only part of a plan a seat depends
+		// on: the cap and the free owner seat change what the counts mean,
+		// not the seats, so only then is every seat recomputed.
+		if !sameRoles(before.Plan.FreeRoles, plan.FreeRoles) {
+			users, err := c.tx.ListOrgUserIDs(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			for _, id := range users {
+				c.markSeat(orgID, id)
+			}
 		}
 		return c.auditIn(ActionPlanUpdated, TargetOrg, orgID, &orgID, nil, planAudit(before.Plan), planAudit(plan))
 	})
 	return org, err
+}
+
+// sameRoles reports whether two role lists hold the same roles.
+func sameRoles(a, b []roster.WorkspaceRole) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func planAudit(p roster.Plan) map[string]any {
@@ -369,7 +385,9 @@ func (s *Service) KeepSeats(ctx context.Context, interval time.Duration) {
 		// A bounded number of batches per tick, so that a store that keeps
 		// reporting the same due seats cannot spin.
 		for range 20 {
-			n, err := s.RecheckSeats(ctx)
+			batchCtx, cancel := context.WithTimeout(ctx, interval)
+			n, err := s.RecheckSeats(batchCtx)
+			cancel()
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("recomputing expiring seats", "err", err)
 			}

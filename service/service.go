@@ -240,20 +240,15 @@ func auditJSON(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// invalidateToken and invalidateUser drop cached authentication state here
-// after commit, and on every other replica through the database.
-func (c *change) invalidateToken(hash string) error { return c.notify(tokenMessage(hash)) }
-func (c *change) invalidateUser(id string) error    { return c.notify(userMessage(id)) }
-func (c *change) invalidateWorkspace(id string) error {
-	return c.notify(workspaceMessage(id))
-}
+// invalidateToken, invalidateUser and invalidateWorkspace queue cached
+// state to drop: here after the commit, and on every other replica through
+// the notifications flush writes with it.
+func (c *change) invalidateToken(hash string)   { c.notify(tokenMessage(hash)) }
+func (c *change) invalidateUser(id string)      { c.notify(userMessage(id)) }
+func (c *change) invalidateWorkspace(id string) { c.notify(workspaceMessage(id)) }
+func (c *change) invalidateAll()                { c.notify("") }
 
-// notify queues an invalidation for this replica (after the commit) and
-// for the others (with it).
-func (c *change) notify(msg string) error {
-	c.invalidate = append(c.invalidate, msg)
-	return nil
-}
+func (c *change) notify(msg string) { c.invalidate = append(c.invalidate, msg) }
 
 // originSeparator ends the sending replica's name in an invalidation
 // notification; messageSeparator separates its messages.

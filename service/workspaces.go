@@ -238,9 +238,7 @@ func (c *change) saveWorkspace(action string, before roster.Workspace, after *ro
 	if err := c.tx.UpdateWorkspace(c.ctx, *after); err != nil {
 		return err
 	}
-	if err := c.invalidateWorkspace(after.ID); err != nil {
-		return err
-	}
+	c.invalidateWorkspace(after.ID)
 	return c.auditIn(action, TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(*after))
 }
 
@@ -294,13 +292,9 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 		}
 		for _, m := range members {
 			c.markSeat(m.OrgID, m.UserID)
-			if err := c.invalidateUser(m.UserID); err != nil {
-				return err
-			}
+			c.invalidateUser(m.UserID)
 		}
-		if err := c.invalidateWorkspace(id); err != nil {
-			return err
-		}
+		c.invalidateWorkspace(id)
 		return c.auditIn(ActionWorkspaceDeleted, TargetWorkspace, id, &w.OrgID, &w.ID, workspaceAudit(w), nil)
 	})
 }
@@ -405,9 +399,7 @@ func (s *Service) SetDefaultWorkspace(ctx context.Context, wsID string) (roster.
 		if err := c.tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := c.invalidateUser(u.ID); err != nil {
-			return err
-		}
+		c.invalidateUser(u.ID)
 		return c.audit(roster.ActionUserUpdated, roster.TargetUser, u.ID, userAudit(before), userAudit(u))
 	})
 	return u, err
