@@ -67,6 +67,24 @@ func TestMembershipChangesReachOtherReplicas(t *testing.T) {
 	waitUntil(t, "replica b allows the re-added member", bobMay)
 	a.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + tn.ws.ID + "/archive", Token: tn.aliceToken})
 	t.Logf("archiving reached the other replica after %v", waitUntil(t, "replica b denies in an archived workspace", func() bool { return !bobMay() }))
+
+	// So is deleting a workspace, and deleting a user ends their tokens there.
+	var second rostertest.Workspace
+	a.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces", Token: tn.aliceToken,
+		Body: map[string]any{"org_id": tn.org.ID, "name": "Second", "slug": "second"}}).JSON(t, &second)
+	a.PutMember(tn.aliceToken, second.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+	if !b.Check(bob.ID, "resources.write", second.ID).Allowed { // warm on b
+		t.Fatal("bob cannot write in the second workspace on replica b")
+	}
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + second.ID, Token: tn.aliceToken})
+	t.Logf("workspace deletion reached the other replica after %v", waitUntil(t, "replica b answers 404 for a deleted workspace", func() bool {
+		return b.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: b.AdminToken,
+			Body: map[string]any{"user_id": bob.ID, "action": "resources.write", "workspace_id": second.ID}}).Status == 404
+	}))
+	bobToken := a.IssueToken(bob.ID, nil).Token
+	b.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/me", Token: bobToken}) // cached on b
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/users/" + bob.ID, Token: a.AdminToken})
+	t.Logf("user deletion reached the other replica after %v", waitForStatus(t, b, bobToken, 401))
 }
 
 // waitUntil polls cond until it holds and returns how long that took; the

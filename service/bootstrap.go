@@ -57,7 +57,6 @@ func (s *Service) EnsureAdmin(ctx context.Context, email string) (roster.User, s
 			if err := c.tx.UpdateUser(ctx, u); err != nil {
 				return err
 			}
-			c.invalidateUser(u.ID)
 			if err := c.markUserSeats(u.ID); err != nil { // reactivated: their seats count again
 				return err
 			}

@@ -72,7 +72,6 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, existing); err != nil {
 			return roster.WorkspaceMembership{}, false, err
 		}
-		c.invalidateUser(g.userID)
 		return existing, false, c.auditMembership(ActionMemberUpdated, &before, &existing)
 	}
 
@@ -88,7 +87,6 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		winner, err := c.tx.GetWorkspaceMembership(c.ctx, w.ID, g.userID)
 		return winner, false, err
 	}
-	c.invalidateUser(g.userID)
 	return m, true, c.auditMembership(ActionMemberCreated, nil, &m)
 }
 
@@ -100,7 +98,6 @@ func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
 	if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
 		return err
 	}
-	c.invalidateUser(m.UserID)
 	return c.auditMembership(ActionMemberDeleted, &before, nil)
 }
 
@@ -117,7 +114,6 @@ func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invited
 		if err := c.tx.UpdateOrgMembership(c.ctx, existing); err != nil {
 			return existing, false, err
 		}
-		c.invalidateUser(userID)
 		return existing, false, c.auditOrgMembership(ActionOrgMemberUpdated, &before, &existing)
 	case !errors.Is(err, roster.ErrNotFound):
 		return existing, false, err
@@ -138,7 +134,6 @@ func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invited
 	if err := c.promoteExternals(orgID, userID); err != nil {
 		return m, false, err
 	}
-	c.invalidateUser(userID)
 	return m, true, nil
 }
 
@@ -228,7 +223,6 @@ func (c *change) endOrgMember(m roster.OrgMembership) error {
 			return err
 		}
 	}
-	c.invalidateUser(m.UserID)
 	return nil
 }
 

@@ -191,9 +191,6 @@ func (s *Service) DeleteOrg(ctx context.Context, id string) error {
 		if !oa.can(roster.OrgPermDelete) {
 			return errForbidden
 		}
-		if err := c.invalidateOrg(id); err != nil {
-			return err
-		}
 		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
 			return err
 		}
@@ -338,37 +335,4 @@ func (s *Service) requireActiveOwner(c *change, userID string) error {
 
 func orgAudit(o roster.Org) map[string]any {
 	return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "members_can_create_workspaces": o.MembersCanCreateWorkspaces}
-}
-
-// maxTargetedInvalidations bounds the messages one change sends: past it,
-// forgetting everything costs the replicas less than the notifications.
-const maxTargetedInvalidations = 2000
-
-// invalidateOrg drops, on every replica, what caches hold of an
-// organisation: its workspaces and the access of everyone in it.
-func (c *change) invalidateOrg(orgID string) error {
-	userIDs, err := c.tx.ListOrgUserIDs(c.ctx, orgID)
-	if err != nil {
-		return err
-	}
-	if len(userIDs) > maxTargetedInvalidations {
-		c.invalidateAll()
-		return nil
-	}
-	for _, id := range userIDs {
-		c.invalidateUser(id)
-	}
-	for p := (roster.Page{Limit: 500}); ; {
-		wss, err := c.tx.ListWorkspaces(c.ctx, roster.WorkspaceFilter{OrgID: orgID, IncludeArchived: true}, p)
-		if err != nil {
-			return err
-		}
-		for _, w := range wss[:min(len(wss), p.Limit)] {
-			c.invalidateWorkspace(w.ID)
-		}
-		if len(wss) <= p.Limit {
-			return nil
-		}
-		p.After = wss[p.Limit-1].ID
-	}
 }

@@ -111,10 +111,9 @@ var errUnattributed = errors.New("service called without an actor: attach the ca
 // events and the cache invalidations that must follow its commit.
 type change struct {
 	ctx        context.Context
-	tx         roster.Tx
+	tx         *trackedTx // notes the cached state each write makes stale
 	now        time.Time
 	actor      roster.Actor
-	invalidate []string
 	origin     string                 // this replica's name on the invalidations it sends
 	dirtySeats map[seatKey]bool       // seats to recount before committing
 	capped     map[string]bool        // organisations where new seats must fit the cap
@@ -129,7 +128,7 @@ type change struct {
 func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 	var done *change
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
-		c := &change{ctx: ctx, tx: tx, now: s.now(), actor: actor(ctx), origin: s.origin}
+		c := &change{ctx: ctx, tx: newTrackedTx(tx), now: s.now(), actor: actor(ctx), origin: s.origin}
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -145,7 +144,7 @@ func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range done.invalidate {
+	for _, m := range done.tx.stale {
 		s.auth.apply(m)
 	}
 	return nil
@@ -195,7 +194,7 @@ func (c *change) flush() error {
 	if err := c.tx.InsertAudit(c.ctx, c.audits...); err != nil {
 		return err
 	}
-	for _, payload := range notifyPayloads(c.origin, c.invalidate) {
+	for _, payload := range notifyPayloads(c.origin, c.tx.stale) {
 		if err := c.tx.Notify(c.ctx, payload); err != nil {
 			return err
 		}
@@ -239,16 +238,6 @@ func auditJSON(v any) (json.RawMessage, error) {
 	}
 	return b, nil
 }
-
-// invalidateToken, invalidateUser and invalidateWorkspace queue cached
-// state to drop: here after the commit, and on every other replica through
-// the notifications flush writes with it.
-func (c *change) invalidateToken(hash string)   { c.notify(tokenMessage(hash)) }
-func (c *change) invalidateUser(id string)      { c.notify(userMessage(id)) }
-func (c *change) invalidateWorkspace(id string) { c.notify(workspaceMessage(id)) }
-func (c *change) invalidateAll()                { c.notify("") }
-
-func (c *change) notify(msg string) { c.invalidate = append(c.invalidate, msg) }
 
 // originSeparator ends the sending replica's name in an invalidation
 // notification; messageSeparator separates its messages.

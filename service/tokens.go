@@ -164,7 +164,6 @@ func (s *Service) revokeToken(ctx context.Context, userID, tokenID string) error
 		if err != nil || !revoked {
 			return err
 		}
-		c.invalidateToken(tok.Hash)
 		after := tok
 		after.RevokedAt = &c.now
 		return c.audit(roster.ActionTokenRevoked, roster.TargetToken, tok.ID, tokenAudit(tok), tokenAudit(after))

@@ -216,7 +216,6 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 		if err := c.tx.UpdateUser(ctx, after); err != nil {
 			return err
 		}
-		c.invalidateUser(id)
 		return c.audit(roster.ActionUserUpdated, roster.TargetUser, id, userAudit(before), userAudit(after))
 	})
 	return after, err
@@ -306,14 +305,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		if err := c.tx.UpdateUser(ctx, after); err != nil {
 			return err
 		}
-		hashes, err := c.tx.RevokeUserTokens(ctx, id, c.now)
-		if err != nil {
+		if _, err := c.tx.RevokeUserTokens(ctx, id, c.now); err != nil {
 			return err
 		}
-		for _, h := range hashes {
-			c.invalidateToken(h)
-		}
-		c.invalidateUser(id)
 		return c.audit(roster.ActionUserDeleted, roster.TargetUser, id, userAudit(before), nil)
 	})
 }

@@ -238,7 +238,6 @@ func (c *change) saveWorkspace(action string, before roster.Workspace, after *ro
 	if err := c.tx.UpdateWorkspace(c.ctx, *after); err != nil {
 		return err
 	}
-	c.invalidateWorkspace(after.ID)
 	return c.auditIn(action, TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(*after))
 }
 
@@ -283,36 +282,31 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 		if !wa.can(roster.PermWorkspaceDelete) {
 			return errForbidden
 		}
-		members, err := c.allWorkspaceMembers(w.ID)
-		if err != nil {
+		if err := c.markWorkspaceSeats(w.ID); err != nil {
 			return err
 		}
 		if err := c.tx.DeleteWorkspace(ctx, id, c.now); err != nil {
 			return err
 		}
-		for _, m := range members {
-			c.markSeat(m.OrgID, m.UserID)
-			c.invalidateUser(m.UserID)
-		}
-		c.invalidateWorkspace(id)
 		return c.auditIn(ActionWorkspaceDeleted, TargetWorkspace, id, &w.OrgID, &w.ID, workspaceAudit(w), nil)
 	})
 }
 
 // markWorkspaceSeats marks the seat of every member of a workspace.
 func (c *change) markWorkspaceSeats(wsID string) error {
-	members, err := c.allWorkspaceMembers(wsID)
+	members, err := allWorkspaceMembers(c.ctx, c.tx, wsID)
 	for _, m := range members {
 		c.markSeat(m.OrgID, m.UserID)
 	}
 	return err
 }
 
-func (c *change) allWorkspaceMembers(wsID string) ([]roster.WorkspaceMembership, error) {
+// allWorkspaceMembers lists every member of a workspace, support included.
+func allWorkspaceMembers(ctx context.Context, r roster.Reader, wsID string) ([]roster.WorkspaceMembership, error) {
 	var all []roster.WorkspaceMembership
 	p := roster.Page{Limit: roster.MaxPageLimit}
 	for {
-		ms, err := c.tx.ListWorkspaceMembers(c.ctx, wsID, roster.MemberFilter{IncludeSupport: true}, p)
+		ms, err := r.ListWorkspaceMembers(ctx, wsID, roster.MemberFilter{IncludeSupport: true}, p)
 		if err != nil {
 			return nil, err
 		}
@@ -399,7 +393,6 @@ func (s *Service) SetDefaultWorkspace(ctx context.Context, wsID string) (roster.
 		if err := c.tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		c.invalidateUser(u.ID)
 		return c.audit(roster.ActionUserUpdated, roster.TargetUser, u.ID, userAudit(before), userAudit(u))
 	})
 	return u, err

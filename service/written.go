@@ -1,0 +1,201 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/roster-dev/roster"
+)
+
+// trackedTx is the transaction a change writes through. Every write passes
+// to the store and notes which cached state it makes stale, so no mutation
+// has to remember to invalidate: the caches follow what was written. It
+// embeds only the Reader: a write method added to roster.Tx does not compile
+// here until it says what it invalidates.
+type trackedTx struct {
+	roster.Reader
+	tx    roster.Tx
+	stale []string // invalidation messages, each once, in the order written
+	seen  map[string]bool
+}
+
+func newTrackedTx(tx roster.Tx) *trackedTx {
+	return &trackedTx{Reader: tx, tx: tx, seen: map[string]bool{}}
+}
+
+func (t *trackedTx) note(msg string) {
+	if !t.seen[msg] {
+		t.seen[msg] = true
+		t.stale = append(t.stale, msg)
+	}
+}
+
+// forgetAll makes every replica drop everything it caches.
+func (t *trackedTx) forgetAll() { t.note("") }
+
+// Writes that change what the caches hold: users, their tokens, their
+// memberships (each user's access is cached whole) and workspaces.
+
+func (t *trackedTx) UpdateUser(ctx context.Context, u roster.User) error {
+	t.note(userMessage(u.ID))
+	return t.tx.UpdateUser(ctx, u)
+}
+
+func (t *trackedTx) RevokeToken(ctx context.Context, id string, at time.Time) (bool, error) {
+	tok, err := t.tx.GetToken(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	t.note(tokenMessage(tok.Hash))
+	return t.tx.RevokeToken(ctx, id, at)
+}
+
+func (t *trackedTx) RevokeUserTokens(ctx context.Context, userID string, at time.Time) ([]string, error) {
+	hashes, err := t.tx.RevokeUserTokens(ctx, userID, at)
+	for _, h := range hashes {
+		t.note(tokenMessage(h))
+	}
+	return hashes, err
+}
+
+func (t *trackedTx) CreateOrgMembership(ctx context.Context, m roster.OrgMembership) (bool, error) {
+	t.note(userMessage(m.UserID))
+	return t.tx.CreateOrgMembership(ctx, m)
+}
+
+func (t *trackedTx) UpdateOrgMembership(ctx context.Context, m roster.OrgMembership) error {
+	t.note(userMessage(m.UserID))
+	return t.tx.UpdateOrgMembership(ctx, m)
+}
+
+func (t *trackedTx) CreateWorkspaceMembership(ctx context.Context, m roster.WorkspaceMembership) (bool, error) {
+	t.note(userMessage(m.UserID))
+	return t.tx.CreateWorkspaceMembership(ctx, m)
+}
+
+func (t *trackedTx) UpdateWorkspaceMembership(ctx context.Context, m roster.WorkspaceMembership) error {
+	t.note(userMessage(m.UserID))
+	return t.tx.UpdateWorkspaceMembership(ctx, m)
+}
+
+func (t *trackedTx) DeleteUserOrgWorkspaceMemberships(ctx context.Context, orgID, userID string, at time.Time) ([]roster.WorkspaceMembership, error) {
+	t.note(userMessage(userID))
+	return t.tx.DeleteUserOrgWorkspaceMemberships(ctx, orgID, userID, at)
+}
+
+func (t *trackedTx) UpdateWorkspace(ctx context.Context, w roster.Workspace) error {
+	t.note(workspaceMessage(w.ID))
+	return t.tx.UpdateWorkspace(ctx, w)
+}
+
+func (t *trackedTx) DeleteWorkspace(ctx context.Context, workspaceID string, at time.Time) error {
+	members, err := allWorkspaceMembers(ctx, t.tx, workspaceID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		t.note(userMessage(m.UserID))
+	}
+	t.note(workspaceMessage(workspaceID))
+	return t.tx.DeleteWorkspace(ctx, workspaceID, at)
+}
+
+// maxTargetedInvalidations bounds the messages one change sends: past it,
+// forgetting everything costs the replicas less than the notifications.
+const maxTargetedInvalidations = 2000
+
+func (t *trackedTx) DeleteOrg(ctx context.Context, orgID string, at time.Time) error {
+	if err := t.noteOrg(ctx, orgID); err != nil {
+		return err
+	}
+	return t.tx.DeleteOrg(ctx, orgID, at)
+}
+
+// noteOrg marks what caches hold of an organisation: its workspaces and the
+// access of everyone in it.
+func (t *trackedTx) noteOrg(ctx context.Context, orgID string) error {
+	userIDs, err := t.tx.ListOrgUserIDs(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	if len(userIDs) > maxTargetedInvalidations {
+		t.forgetAll()
+		return nil
+	}
+	for _, id := range userIDs {
+		t.note(userMessage(id))
+	}
+	for p := (roster.Page{Limit: 500}); ; {
+		wss, err := t.tx.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: orgID, IncludeArchived: true}, p)
+		if err != nil {
+			return err
+		}
+		for _, w := range wss[:min(len(wss), p.Limit)] {
+			t.note(workspaceMessage(w.ID))
+		}
+		if len(wss) <= p.Limit {
+			return nil
+		}
+		p.After = wss[p.Limit-1].ID
+	}
+}
+
+// Writes that touch nothing cached: a new row is not cached before it
+// exists (failed loads are not kept), and organisations, plans, seats,
+// invitations, requests and the audit log are read from the database.
+
+func (t *trackedTx) CreateUser(ctx context.Context, u roster.User) error {
+	return t.tx.CreateUser(ctx, u)
+}
+
+func (t *trackedTx) CreateToken(ctx context.Context, tok roster.Token) error {
+	return t.tx.CreateToken(ctx, tok)
+}
+
+func (t *trackedTx) LockOrg(ctx context.Context, orgID string) (roster.Org, error) {
+	return t.tx.LockOrg(ctx, orgID)
+}
+
+func (t *trackedTx) LockWorkspaceOrg(ctx context.Context, workspaceID string) (string, error) {
+	return t.tx.LockWorkspaceOrg(ctx, workspaceID)
+}
+
+func (t *trackedTx) CreateOrg(ctx context.Context, o roster.Org) error {
+	return t.tx.CreateOrg(ctx, o)
+}
+
+func (t *trackedTx) UpdateOrg(ctx context.Context, o roster.Org) error {
+	return t.tx.UpdateOrg(ctx, o)
+}
+
+func (t *trackedTx) CreateWorkspace(ctx context.Context, w roster.Workspace) error {
+	return t.tx.CreateWorkspace(ctx, w)
+}
+
+func (t *trackedTx) ReplaceSeat(ctx context.Context, old, s roster.Seat) error {
+	return t.tx.ReplaceSeat(ctx, old, s)
+}
+
+func (t *trackedTx) CreateInvitation(ctx context.Context, i roster.Invitation) (bool, error) {
+	return t.tx.CreateInvitation(ctx, i)
+}
+
+func (t *trackedTx) UpdateInvitation(ctx context.Context, i roster.Invitation) error {
+	return t.tx.UpdateInvitation(ctx, i)
+}
+
+func (t *trackedTx) CreateAccessRequest(ctx context.Context, r roster.AccessRequest) (bool, error) {
+	return t.tx.CreateAccessRequest(ctx, r)
+}
+
+func (t *trackedTx) UpdateAccessRequest(ctx context.Context, r roster.AccessRequest) error {
+	return t.tx.UpdateAccessRequest(ctx, r)
+}
+
+func (t *trackedTx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error {
+	return t.tx.InsertAudit(ctx, events...)
+}
+
+func (t *trackedTx) Notify(ctx context.Context, message string) error {
+	return t.tx.Notify(ctx, message)
+}
