@@ -53,3 +53,31 @@ func EffectiveAccess(direct *WorkspaceMembership, org *OrgMembership, now time.T
 	}
 	return a
 }
+
+// CheckRequest asks whether a user may take an action on a target.
+type CheckRequest struct {
+	UserID      string
+	Action      string
+	WorkspaceID string
+	OrgID       string
+}
+
+// Decision answers a CheckRequest.
+type Decision struct {
+	Allowed   bool
+	Role      string // the effective workspace role, or the organisation role
+	Via       AccessVia
+	ExpiresAt *time.Time
+	Reason    string // why not, when not allowed and there is a reason to give
+}
+
+// Reasons a check is denied beyond "the role is too low".
+const (
+	ReasonNoAccess          = "no_access"
+	ReasonInsufficientRole  = "insufficient_role"
+	ReasonUserInactive      = "user_inactive"
+	ReasonWorkspaceArchived = "workspace_archived"
+)
+
+// MaxCheckBatch bounds POST /v1/check/batch.
+const MaxCheckBatch = 1000

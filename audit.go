@@ -70,3 +70,50 @@ type AuditStore interface {
 type AuditWriter interface {
 	InsertAudit(ctx context.Context, events ...AuditEvent) error
 }
+
+// Audit actions of invitations and access requests.
+const (
+	ActionInvitationCreated  = "invitation.created"
+	ActionInvitationRevoked  = "invitation.revoked"
+	ActionInvitationResent   = "invitation.resent"
+	ActionInvitationAccepted = "invitation.accepted"
+	ActionRequestCreated     = "access_request.created"
+	ActionRequestApproved    = "access_request.approved"
+	ActionRequestDenied      = "access_request.denied"
+	TargetInvitation         = "invitation"
+	TargetAccessRequest      = "access_request"
+)
+
+// Audit actions and targets of memberships.
+const (
+	ActionOrgMemberCreated = "org_membership.created"
+	ActionOrgMemberUpdated = "org_membership.updated"
+	ActionOrgMemberDeleted = "org_membership.deleted"
+	ActionMemberCreated    = "membership.created"
+	ActionMemberUpdated    = "membership.updated"
+	ActionMemberDeleted    = "membership.deleted"
+	TargetOrgMembership    = "org_membership"
+	TargetMembership       = "membership"
+)
+
+// Audit actions of organisations and workspaces.
+const (
+	ActionOrgCreated        = "org.created"
+	ActionOrgUpdated        = "org.updated"
+	ActionOrgDeleted        = "org.deleted"
+	ActionWorkspaceCreated  = "workspace.created"
+	ActionWorkspaceUpdated  = "workspace.updated"
+	ActionWorkspaceDeleted  = "workspace.deleted"
+	ActionWorkspaceArchived = "workspace.archived"
+	ActionWorkspaceRestored = "workspace.unarchived"
+	ActionWorkspaceSettings = "workspace.settings_updated"
+	TargetOrg               = "org"
+	TargetWorkspace         = "workspace"
+)
+
+// Audit action of seat count changes.
+const (
+	ActionSeatsChanged = "seats.changed"
+	ActionPlanUpdated  = "org.plan_updated"
+	TargetSeats        = "seats"
+)

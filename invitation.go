@@ -140,3 +140,28 @@ type InvitationWriter interface {
 	CreateAccessRequest(ctx context.Context, r AccessRequest) (bool, error)
 	UpdateAccessRequest(ctx context.Context, r AccessRequest) error
 }
+
+// MaxRequestMessageLen bounds an access request's message.
+const MaxRequestMessageLen = 2000
+
+// NewInvitation is the input of Invite.
+type NewInvitation struct {
+	Email     string
+	Role      string
+	ExpiresIn *int64 // seconds; default 7 days, at most 30
+}
+
+// IssuedInvitation is an invitation with its accept secret (shown once) and
+// the host application's accept link.
+type IssuedInvitation struct {
+	Invitation Invitation
+	Secret     string // "" when an existing pending invitation was returned
+	AcceptURL  string
+	Created    bool
+}
+
+// Accepted is the result of accepting an invitation.
+type Accepted struct {
+	Invitation Invitation
+	Membership WorkspaceMembership
+}

@@ -183,3 +183,57 @@ type OrgWriter interface {
 	// DeleteWorkspace soft-deletes a workspace with its memberships.
 	DeleteWorkspace(ctx context.Context, workspaceID string, at time.Time) error
 }
+
+// NewOrg is the input of CreateOrg.
+type NewOrg struct {
+	Name    string
+	Slug    string
+	OwnerID string // staff and service tokens create organisations for a user
+	// FirstWorkspace, when set, is created in the same transaction.
+	FirstWorkspace *NewWorkspace
+}
+
+// OrgPatch is the input of UpdateOrg.
+type OrgPatch struct {
+	Name                       Patch[string]
+	Slug                       Patch[string]
+	MembersCanCreateWorkspaces Patch[bool]
+}
+
+// Member is one entry of a workspace's member list: a direct membership,
+// or a role derived from the organisation (Derived), whichever is higher.
+type Member struct {
+	UserID    string
+	Role      WorkspaceRole
+	Derived   bool
+	Source    MembershipSource // "" for derived entries
+	JoinedAt  time.Time
+	InvitedBy *string
+	ExpiresAt *time.Time
+}
+
+// NewWorkspace is the input of CreateWorkspace.
+type NewWorkspace struct {
+	OrgID   string
+	Name    string
+	Slug    string
+	OwnerID string // staff and service tokens may create workspaces for a user
+}
+
+// WorkspacePatch is the input of UpdateWorkspace.
+type WorkspacePatch struct {
+	Name Patch[string]
+	Slug Patch[string]
+}
+
+// SettingsPatch changes workspace settings; a nil value deletes its key.
+type SettingsPatch struct {
+	AllowSupportAccess Patch[bool]
+	Values             map[string]*string
+}
+
+// WorkspaceView is a workspace with the caller's effective access to it.
+type WorkspaceView struct {
+	Workspace Workspace
+	Access    Access
+}

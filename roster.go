@@ -38,3 +38,13 @@ func SameTime(a, b *time.Time) bool {
 	}
 	return a.Equal(*b)
 }
+
+// Patch is one optional field of a partial update: Present is false when the
+// client did not send the field at all.
+type Patch[T any] struct {
+	Present bool
+	Value   T
+}
+
+// Set returns a present patch value.
+func Set[T any](v T) Patch[T] { return Patch[T]{Present: true, Value: v} }

@@ -134,3 +134,34 @@ type SeatWriter interface {
 	// this transaction (no role: none); a seat with no role removes it.
 	ReplaceSeat(ctx context.Context, old, s Seat) error
 }
+
+// Seats is GET /v1/orgs/{org}/seats.
+type Seats struct {
+	Used, Pending int
+	Cap           *int
+	FreeRoles     []WorkspaceRole
+	Breakdown     map[string]int
+}
+
+// Available is what is left under the cap (nil when unlimited, never below 0).
+func (s Seats) Available() *int {
+	if s.Cap == nil {
+		return nil
+	}
+	n := max(*s.Cap-s.Used-s.Pending, 0)
+	return &n
+}
+
+// Preview is what inviting some emails to a role would cost.
+type Preview struct {
+	NetNewSeats    int
+	AlreadySeated  []string
+	AlreadyPending []string
+}
+
+// PlanInput is the input of SetPlan.
+type PlanInput struct {
+	SeatCap       *int
+	FreeRoles     []string
+	OwnerSeatFree bool
+}

@@ -160,3 +160,27 @@ type TokenToucher interface {
 	// TouchToken sets last_used_at to at unless it is already newer than notBefore.
 	TouchToken(ctx context.Context, id string, at, notBefore time.Time) error
 }
+
+// MaxTokenLifetime bounds expires_in and expires_at.
+const MaxTokenLifetime = 10 * 365 * 24 * time.Hour
+
+// TokenRequest is the input of CreateToken.
+type TokenRequest struct {
+	Name      string
+	Kind      string // default personal
+	ExpiresAt *time.Time
+	ExpiresIn *int64 // seconds
+}
+
+// CreatedToken is a new token with its plaintext, which is shown only once.
+type CreatedToken struct {
+	Token     Token
+	Plaintext string
+}
+
+// Introspection is what a service learns about a presented token.
+type Introspection struct {
+	Active bool
+	Token  Token
+	User   User
+}

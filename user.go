@@ -130,3 +130,39 @@ type UserWriter interface {
 	// UpdateUser stores every mutable field of u.
 	UpdateUser(ctx context.Context, u User) error
 }
+
+// Me is the caller as GET /v1/me shows them.
+type Me struct {
+	User             User
+	Token            *Token
+	OnBehalfOf       bool
+	Orgs             []MyOrg
+	CurrentWorkspace *WorkspaceView // the default workspace, while reachable
+}
+
+// MyOrg is one organisation the caller belongs to or works in, with the
+// workspaces they reach there. Role is "" for externals.
+type MyOrg struct {
+	OrgID      string
+	Role       OrgRole
+	Workspaces []WorkspaceView
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Email        *string
+	DisplayName  string
+	ExternalID   *string
+	Status       string // default active
+	PlatformRole string // default none
+}
+
+// UserPatch is the input of UpdateUser: only present fields change.
+type UserPatch struct {
+	Email              Patch[*string]
+	DisplayName        Patch[string]
+	Status             Patch[string]
+	PlatformRole       Patch[string]
+	ExternalID         Patch[*string]
+	DefaultWorkspaceID Patch[*string]
+}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/roster-dev/roster/service"
+	"github.com/roster-dev/roster"
 )
 
 type checkBody struct {
@@ -14,8 +14,8 @@ type checkBody struct {
 	OrgID       string `json:"org_id,omitempty"`
 }
 
-func (b checkBody) request() service.CheckRequest {
-	return service.CheckRequest{UserID: b.UserID, Action: b.Action, WorkspaceID: b.WorkspaceID, OrgID: b.OrgID}
+func (b checkBody) request() roster.CheckRequest {
+	return roster.CheckRequest{UserID: b.UserID, Action: b.Action, WorkspaceID: b.WorkspaceID, OrgID: b.OrgID}
 }
 
 type Decision struct {
@@ -26,8 +26,13 @@ type Decision struct {
 	Reason    string     `json:"reason,omitempty" doc:"Why not: no_access, insufficient_role, user_inactive, workspace_archived"`
 }
 
-func toDecision(d service.Decision) Decision {
-	return Decision{Allowed: d.Allowed, Role: optionalString(d.Role), Via: optionalString(accessVia(d.Via)), ExpiresAt: d.ExpiresAt, Reason: d.Reason}
+// toDecision shapes a decision for the wire: a reason only says why not.
+func toDecision(d roster.Decision) Decision {
+	out := Decision{Allowed: d.Allowed, Role: optionalString(d.Role), Via: optionalString(accessVia(d.Via)), ExpiresAt: d.ExpiresAt}
+	if !d.Allowed {
+		out.Reason = d.Reason
+	}
+	return out
 }
 
 type checkInput struct{ Body checkBody }
@@ -57,7 +62,7 @@ type checkBatchOutput = struct {
 }
 
 func (s *Server) checkBatch(ctx context.Context, in *checkBatchInput) (*checkBatchOutput, error) {
-	reqs := make([]service.CheckRequest, len(in.Body.Checks))
+	reqs := make([]roster.CheckRequest, len(in.Body.Checks))
 	for i, c := range in.Body.Checks {
 		reqs[i] = c.request()
 	}

@@ -7,19 +7,18 @@ import (
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
-	"github.com/roster-dev/roster/service"
 )
 
 // benchTenant is a workspace with members, and a context acting as the
 // platform admin for calling the service directly.
-func benchTenant(b *testing.B, backend rostertest.Backend, members int) (*rostertest.Env, context.Context, []service.CheckRequest) {
+func benchTenant(b *testing.B, backend rostertest.Backend, members int) (*rostertest.Env, context.Context, []roster.CheckRequest) {
 	env := rostertest.NewEnv(b, backend)
 	tn := newTenant(b, env, "bench")
-	var reqs []service.CheckRequest
+	var reqs []roster.CheckRequest
 	for i := range members {
 		u := env.CreateUser(map[string]any{"email": fmt.Sprintf("m%d@bench.example", i)})
 		env.PutMember(tn.aliceToken, tn.ws.ID, u.ID, map[string]any{"role": "member"}).Want(b, 201)
-		reqs = append(reqs, service.CheckRequest{UserID: u.ID, Action: "resources.write", WorkspaceID: tn.ws.ID})
+		reqs = append(reqs, roster.CheckRequest{UserID: u.ID, Action: "resources.write", WorkspaceID: tn.ws.ID})
 	}
 	admin, err := env.Service.Authenticate(context.Background(), env.AdminToken, "")
 	if err != nil {
@@ -50,7 +49,7 @@ func BenchmarkDecision(b *testing.B) {
 // BenchmarkCheckBatch1000 is a batch of 1,000 checks decided in the service.
 func BenchmarkCheckBatch1000(b *testing.B) {
 	env, ctx, reqs := benchTenant(b, rostertest.SQLite, 100)
-	batch := make([]service.CheckRequest, 1000)
+	batch := make([]roster.CheckRequest, 1000)
 	for i := range batch {
 		batch[i] = reqs[i%len(reqs)]
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
-	"github.com/roster-dev/roster/service"
 )
 
 // TestWarmChecksNeedNoDatabase proves the check path reads no database once
@@ -24,7 +23,7 @@ func TestWarmChecksNeedNoDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx := roster.WithActor(context.Background(), admin)
-		req := service.CheckRequest{UserID: temp.ID, Action: "resources.write", WorkspaceID: tn.ws.ID}
+		req := roster.CheckRequest{UserID: temp.ID, Action: "resources.write", WorkspaceID: tn.ws.ID}
 		if d, err := env.Service.Check(ctx, req); err != nil || !d.Allowed {
 			t.Fatalf("warm-up: %+v %v", d, err)
 		}

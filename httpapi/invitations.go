@@ -9,7 +9,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 type Invitation struct {
@@ -64,7 +63,7 @@ func toRequest(r roster.AccessRequest) AccessRequest {
 // acceptURLField is the response member holding the accept link.
 const acceptURLField = "accept_url"
 
-func (s *Server) issued(ctx context.Context, in service.IssuedInvitation) IssuedInvitation {
+func (s *Server) issued(ctx context.Context, in roster.IssuedInvitation) IssuedInvitation {
 	if in.Secret != "" {
 		redactOnReplay(ctx, secretField)
 		redactOnReplay(ctx, acceptURLField) // it carries the secret too
@@ -88,7 +87,7 @@ type createInvitationInput = struct {
 }
 
 func (s *Server) createInvitation(ctx context.Context, in *createInvitationInput) (*putStatusOutput[IssuedInvitation], error) {
-	inv, err := s.svc.Invite(ctx, in.WS, service.NewInvitation{Email: in.Body.Email, Role: string(in.Body.Role), ExpiresIn: in.Body.ExpiresIn})
+	inv, err := s.svc.Invite(ctx, in.WS, roster.NewInvitation{Email: in.Body.Email, Role: string(in.Body.Role), ExpiresIn: in.Body.ExpiresIn})
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
-	"github.com/roster-dev/roster/service"
 )
 
 // TestSchemaLimitsAreTheDomainLimits: huma's maxLength tags must be
@@ -19,7 +18,7 @@ func TestSchemaLimitsAreTheDomainLimits(t *testing.T) {
 		"email":        {roster.MaxEmailLen},
 		"display_name": {roster.MaxDisplayNameLen},
 		"external_id":  {roster.MaxExternalIDLen},
-		"message":      {service.MaxRequestMessageLen},
+		"message":      {roster.MaxRequestMessageLen},
 		"name":         {roster.MaxNameLen, roster.MaxTokenNameLen},
 	}
 	checked := 0

@@ -8,7 +8,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 type Org struct {
@@ -83,9 +82,9 @@ type createdOrgOutput struct{ Body CreatedOrg }
 
 func (s *Server) createOrg(ctx context.Context, in *createOrgInput) (*createdOrgOutput, error) {
 	b := in.Body
-	req := service.NewOrg{Name: b.Name, Slug: b.Slug, OwnerID: b.OwnerID}
+	req := roster.NewOrg{Name: b.Name, Slug: b.Slug, OwnerID: b.OwnerID}
 	if b.Workspace != nil {
-		req.FirstWorkspace = &service.NewWorkspace{Name: b.Workspace.Name, Slug: b.Workspace.Slug}
+		req.FirstWorkspace = &roster.NewWorkspace{Name: b.Workspace.Name, Slug: b.Workspace.Slug}
 	}
 	org, first, err := s.svc.CreateOrg(ctx, req)
 	if err != nil {
@@ -132,10 +131,10 @@ func (s *Server) updateOrg(ctx context.Context, in *updateOrgInput) (*orgOutput,
 	if errs := rejectNulls(map[string]bool{"name": b.Name.Null, "slug": b.Slug.Null, "members_can_create_workspaces": b.MembersCanCreateWorkspaces.Null}); errs != nil {
 		return nil, huma.Error400BadRequest("null is not allowed", errs...)
 	}
-	org, err := s.svc.UpdateOrg(ctx, in.Org, service.OrgPatch{
-		Name:                       service.Patch[string]{Present: b.Name.Sent, Value: b.Name.Value},
-		Slug:                       service.Patch[string]{Present: b.Slug.Sent, Value: b.Slug.Value},
-		MembersCanCreateWorkspaces: service.Patch[bool]{Present: b.MembersCanCreateWorkspaces.Sent, Value: b.MembersCanCreateWorkspaces.Value},
+	org, err := s.svc.UpdateOrg(ctx, in.Org, roster.OrgPatch{
+		Name:                       roster.Patch[string]{Present: b.Name.Sent, Value: b.Name.Value},
+		Slug:                       roster.Patch[string]{Present: b.Slug.Sent, Value: b.Slug.Value},
+		MembersCanCreateWorkspaces: roster.Patch[bool]{Present: b.MembersCanCreateWorkspaces.Sent, Value: b.MembersCanCreateWorkspaces.Value},
 	})
 	if err != nil {
 		return nil, err

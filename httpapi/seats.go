@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 // Plan is an organisation's plan.
@@ -64,7 +63,7 @@ func (s *Server) setPlan(ctx context.Context, in *setPlanInput) (*planOutput, er
 			roles = append(roles, string(r))
 		}
 	}
-	org, err := s.svc.SetPlan(ctx, in.Org, service.PlanInput{SeatCap: b.SeatCap, FreeRoles: roles, OwnerSeatFree: b.OwnerSeatFree})
+	org, err := s.svc.SetPlan(ctx, in.Org, roster.PlanInput{SeatCap: b.SeatCap, FreeRoles: roles, OwnerSeatFree: b.OwnerSeatFree})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 // DefaultRequestTimeout is Options.RequestTimeout and Options.BodyReadTimeout
@@ -51,7 +50,7 @@ type Options struct {
 
 // Server is Roster's HTTP API.
 type Server struct {
-	svc         *service.Service
+	svc         roster.Services
 	store       Idempotency
 	log         *slog.Logger
 	clock       roster.Clock
@@ -72,7 +71,7 @@ type metrics struct {
 }
 
 // New builds the API on svc.
-func New(svc *service.Service, store Idempotency, opts Options) *Server {
+func New(svc roster.Services, store Idempotency, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -158,7 +157,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"status": "ready"})
 }
 
-func newMetrics(pools map[string]*sql.DB, svc *service.Service) metrics {
+func newMetrics(pools map[string]*sql.DB, svc roster.Hearing) metrics {
 	m := metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{

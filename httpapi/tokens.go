@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 type Token struct {
@@ -46,8 +45,8 @@ type newTokenBody struct {
 	ExpiresIn *int64       `json:"expires_in,omitempty" doc:"Seconds until the token stops working; instead of expires_at"`
 }
 
-func (b newTokenBody) toService() service.NewToken {
-	return service.NewToken{Name: b.Name, Kind: string(b.Kind), ExpiresAt: b.ExpiresAt, ExpiresIn: b.ExpiresIn}
+func (b newTokenBody) toService() roster.TokenRequest {
+	return roster.TokenRequest{Name: b.Name, Kind: string(b.Kind), ExpiresAt: b.ExpiresAt, ExpiresIn: b.ExpiresIn}
 }
 
 type tokenListInput struct {
@@ -68,7 +67,7 @@ type Introspection struct {
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 }
 
-func (s *Server) created(ctx context.Context, t service.CreatedToken) *createdTokenOutput {
+func (s *Server) created(ctx context.Context, t roster.CreatedToken) *createdTokenOutput {
 	redactOnReplay(ctx, secretField)
 	return &createdTokenOutput{Body: CreatedToken{Token: toToken(t.Token), Secret: t.Plaintext}}
 }

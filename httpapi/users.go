@@ -7,7 +7,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 type User struct {
@@ -73,7 +72,7 @@ func (in *updateUserInput) Resolve(huma.Context) []error {
 }
 
 func (s *Server) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
-	u, err := s.svc.CreateUser(ctx, service.NewUser{Email: in.Body.Email, DisplayName: in.Body.DisplayName,
+	u, err := s.svc.CreateUser(ctx, roster.NewUser{Email: in.Body.Email, DisplayName: in.Body.DisplayName,
 		ExternalID: in.Body.ExternalID, Status: string(in.Body.Status), PlatformRole: string(in.Body.PlatformRole)})
 	if err != nil {
 		return nil, err
@@ -96,13 +95,13 @@ func (s *Server) getUser(ctx context.Context, in *userIDInput) (*userOutput, err
 
 func (s *Server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
 	b := in.Body
-	u, err := s.svc.UpdateUser(ctx, in.ID, service.UserPatch{
-		Email:              service.Patch[*string]{Present: b.Email.Sent, Value: b.Email.Value},
-		DisplayName:        service.Patch[string]{Present: b.DisplayName.Sent, Value: b.DisplayName.Value},
-		Status:             service.Patch[string]{Present: b.Status.Sent, Value: string(b.Status.Value)},
-		PlatformRole:       service.Patch[string]{Present: b.PlatformRole.Sent, Value: string(b.PlatformRole.Value)},
-		ExternalID:         service.Patch[*string]{Present: b.ExternalID.Sent, Value: b.ExternalID.Value},
-		DefaultWorkspaceID: service.Patch[*string]{Present: b.DefaultWorkspaceID.Sent, Value: b.DefaultWorkspaceID.Value},
+	u, err := s.svc.UpdateUser(ctx, in.ID, roster.UserPatch{
+		Email:              roster.Patch[*string]{Present: b.Email.Sent, Value: b.Email.Value},
+		DisplayName:        roster.Patch[string]{Present: b.DisplayName.Sent, Value: b.DisplayName.Value},
+		Status:             roster.Patch[string]{Present: b.Status.Sent, Value: string(b.Status.Value)},
+		PlatformRole:       roster.Patch[string]{Present: b.PlatformRole.Sent, Value: string(b.PlatformRole.Value)},
+		ExternalID:         roster.Patch[*string]{Present: b.ExternalID.Sent, Value: b.ExternalID.Value},
+		DefaultWorkspaceID: roster.Patch[*string]{Present: b.DefaultWorkspaceID.Sent, Value: b.DefaultWorkspaceID.Value},
 	})
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/service"
 )
 
 type Workspace struct {
@@ -24,7 +23,7 @@ type Workspace struct {
 	UpdatedAt  time.Time      `json:"updated_at"`
 }
 
-func toWorkspace(v service.WorkspaceView) Workspace {
+func toWorkspace(v roster.WorkspaceView) Workspace {
 	w := v.Workspace
 	return Workspace{ID: w.ID, OrgID: w.OrgID, Name: w.Name, Slug: w.Slug, ArchivedAt: w.ArchivedAt,
 		Role: optionalString(effectiveRole(v.Access.Role)), Via: optionalString(accessVia(v.Access.Via)),
@@ -41,13 +40,13 @@ type WorkspaceMember struct {
 	ExpiresAt *time.Time        `json:"expires_at"`
 }
 
-func toMember(m service.Member) WorkspaceMember {
+func toMember(m roster.Member) WorkspaceMember {
 	return WorkspaceMember{UserID: m.UserID, Role: workspaceRole(m.Role), Derived: m.Derived, Source: optionalString(membershipSource(m.Source)),
 		JoinedAt: m.JoinedAt, InvitedBy: m.InvitedBy, ExpiresAt: m.ExpiresAt}
 }
 
 func toDirectMember(m roster.WorkspaceMembership) WorkspaceMember {
-	return toMember(service.Member{UserID: m.UserID, Role: m.Role, Source: m.Source, JoinedAt: m.JoinedAt, InvitedBy: m.InvitedBy, ExpiresAt: m.ExpiresAt})
+	return toMember(roster.Member{UserID: m.UserID, Role: m.Role, Source: m.Source, JoinedAt: m.JoinedAt, InvitedBy: m.InvitedBy, ExpiresAt: m.ExpiresAt})
 }
 
 type Settings struct {
@@ -76,7 +75,7 @@ type createWorkspaceInput = struct {
 }
 
 func (s *Server) createWorkspace(ctx context.Context, in *createWorkspaceInput) (*wsOutput, error) {
-	w, err := s.svc.CreateWorkspace(ctx, service.NewWorkspace{OrgID: in.Body.OrgID, Name: in.Body.Name, Slug: in.Body.Slug, OwnerID: in.Body.OwnerID})
+	w, err := s.svc.CreateWorkspace(ctx, roster.NewWorkspace{OrgID: in.Body.OrgID, Name: in.Body.Name, Slug: in.Body.Slug, OwnerID: in.Body.OwnerID})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +88,7 @@ type listWorkspacesInput struct {
 	IncludeArchived bool   `query:"include_archived"`
 }
 
-func (s *Server) listWorkspaces(ctx context.Context, in *listWorkspacesInput, p roster.Page) ([]service.WorkspaceView, string, error) {
+func (s *Server) listWorkspaces(ctx context.Context, in *listWorkspacesInput, p roster.Page) ([]roster.WorkspaceView, string, error) {
 	return s.svc.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: in.OrgID, IncludeArchived: in.IncludeArchived}, p)
 }
 
@@ -115,9 +114,9 @@ func (s *Server) updateWorkspace(ctx context.Context, in *updateWorkspaceInput) 
 	if errs := rejectNulls(map[string]bool{"name": b.Name.Null, "slug": b.Slug.Null}); errs != nil {
 		return nil, huma.Error400BadRequest("null is not allowed", errs...)
 	}
-	w, err := s.svc.UpdateWorkspace(ctx, in.WS, service.WorkspacePatch{
-		Name: service.Patch[string]{Present: b.Name.Sent, Value: b.Name.Value},
-		Slug: service.Patch[string]{Present: b.Slug.Sent, Value: b.Slug.Value},
+	w, err := s.svc.UpdateWorkspace(ctx, in.WS, roster.WorkspacePatch{
+		Name: roster.Patch[string]{Present: b.Name.Sent, Value: b.Name.Value},
+		Slug: roster.Patch[string]{Present: b.Slug.Sent, Value: b.Slug.Value},
 	})
 	if err != nil {
 		return nil, err
@@ -151,7 +150,7 @@ type listWorkspaceMembersInput struct {
 	Include string `query:"include" enum:"support" doc:"support: also list staff support sessions"`
 }
 
-func (s *Server) listWorkspaceMembers(ctx context.Context, in *listWorkspaceMembersInput, p roster.Page) ([]service.Member, string, error) {
+func (s *Server) listWorkspaceMembers(ctx context.Context, in *listWorkspaceMembersInput, p roster.Page) ([]roster.Member, string, error) {
 	return s.svc.ListWorkspaceMembers(ctx, in.WS, in.Include != "", p)
 }
 
@@ -206,8 +205,8 @@ func (s *Server) updateWorkspaceSettings(ctx context.Context, in *updateSettings
 	if errs := rejectNulls(map[string]bool{"allow_support_access": b.AllowSupportAccess.Null}); errs != nil {
 		return nil, huma.Error400BadRequest("null is not allowed", errs...)
 	}
-	w, err := s.svc.UpdateSettings(ctx, in.WS, service.SettingsPatch{
-		AllowSupportAccess: service.Patch[bool]{Present: b.AllowSupportAccess.Sent, Value: b.AllowSupportAccess.Value},
+	w, err := s.svc.UpdateSettings(ctx, in.WS, roster.SettingsPatch{
+		AllowSupportAccess: roster.Patch[bool]{Present: b.AllowSupportAccess.Sent, Value: b.AllowSupportAccess.Value},
 		Values:             b.Values,
 	})
 	if err != nil {
@@ -238,6 +237,6 @@ type listUserWorkspacesInput struct {
 	IncludeArchived bool   `query:"include_archived"`
 }
 
-func (s *Server) listUserWorkspaces(ctx context.Context, in *listUserWorkspacesInput, p roster.Page) ([]service.WorkspaceView, string, error) {
+func (s *Server) listUserWorkspaces(ctx context.Context, in *listUserWorkspacesInput, p roster.Page) ([]roster.WorkspaceView, string, error) {
 	return s.svc.ListUserWorkspaces(ctx, in.ID, roster.WorkspaceFilter{OrgID: in.OrgID, IncludeArchived: in.IncludeArchived}, p)
 }

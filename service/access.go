@@ -71,31 +71,6 @@ func (s *Service) cachedWorkspace(ctx context.Context, id string) (roster.Worksp
 	return w, err
 }
 
-// CheckRequest asks whether a user may take an action on a target.
-type CheckRequest struct {
-	UserID      string
-	Action      string
-	WorkspaceID string
-	OrgID       string
-}
-
-// Decision answers a CheckRequest.
-type Decision struct {
-	Allowed   bool
-	Role      string // the effective workspace role, or the organisation role
-	Via       roster.AccessVia
-	ExpiresAt *time.Time
-	Reason    string // why not, when not allowed and there is a reason to give
-}
-
-// Reasons a check is denied beyond "the role is too low".
-const (
-	ReasonNoAccess          = "no_access"
-	ReasonInsufficientRole  = "insufficient_role"
-	ReasonUserInactive      = "user_inactive"
-	ReasonWorkspaceArchived = "workspace_archived"
-)
-
 var (
 	errUnknownAction = func(action string) error {
 		return roster.Errorf(roster.KindInvalid, roster.CodeUnknownAction, "unknown action %q", action).With("action", action)
@@ -106,20 +81,20 @@ var (
 // Check decides a request from the in-memory index: once the user and the
 // workspace are warm it reads no database. Expiry is evaluated against the
 // clock at every decision.
-func (s *Service) Check(ctx context.Context, req CheckRequest) (Decision, error) {
+func (s *Service) Check(ctx context.Context, req roster.CheckRequest) (roster.Decision, error) {
 	if err := s.mayCheckFor(ctx, req.UserID); err != nil {
-		return Decision{}, err
+		return roster.Decision{}, err
 	}
 	return s.decide(ctx, req, s.now())
 }
 
 // CheckBatch decides up to MaxCheckBatch requests, answering in order.
-func (s *Service) CheckBatch(ctx context.Context, reqs []CheckRequest) ([]Decision, error) {
-	if len(reqs) > MaxCheckBatch {
-		return nil, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "at most %d checks per batch", MaxCheckBatch)
+func (s *Service) CheckBatch(ctx context.Context, reqs []roster.CheckRequest) ([]roster.Decision, error) {
+	if len(reqs) > roster.MaxCheckBatch {
+		return nil, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "at most %d checks per batch", roster.MaxCheckBatch)
 	}
 	now := s.now()
-	out := make([]Decision, len(reqs))
+	out := make([]roster.Decision, len(reqs))
 	for i, req := range reqs {
 		if err := s.mayCheckFor(ctx, req.UserID); err != nil {
 			return nil, err
@@ -137,9 +112,6 @@ func (s *Service) CheckBatch(ctx context.Context, reqs []CheckRequest) ([]Decisi
 	return out, nil
 }
 
-// MaxCheckBatch bounds POST /v1/check/batch.
-const MaxCheckBatch = 1000
-
 // mayCheckFor lets users check for themselves, and services and admins for anyone.
 func (s *Service) mayCheckFor(ctx context.Context, userID string) error {
 	a := actor(ctx)
@@ -149,72 +121,72 @@ func (s *Service) mayCheckFor(ctx context.Context, userID string) error {
 	return forbidden("you may only check your own access")
 }
 
-func (s *Service) decide(ctx context.Context, req CheckRequest, now time.Time) (Decision, error) {
+func (s *Service) decide(ctx context.Context, req roster.CheckRequest, now time.Time) (roster.Decision, error) {
 	if (req.WorkspaceID == "") == (req.OrgID == "") {
-		return Decision{}, errCheckTarget
+		return roster.Decision{}, errCheckTarget
 	}
 	if req.OrgID != "" {
 		return s.decideOrg(ctx, req)
 	}
 	min, ok := s.actionMinimum(req.Action)
 	if !ok {
-		return Decision{}, errUnknownAction(req.Action)
+		return roster.Decision{}, errUnknownAction(req.Action)
 	}
 	w, err := s.cachedWorkspace(ctx, req.WorkspaceID)
 	if err != nil {
-		return Decision{}, err
+		return roster.Decision{}, err
 	}
 	u, ua, err := s.subjectAccess(ctx, req.UserID)
 	if err != nil {
-		return Decision{}, err
+		return roster.Decision{}, err
 	}
 	acc := ua.in(w, now)
 	if !seesWorkspace(acc, ua.orgMembership(w.OrgID)) && !operator(actor(ctx)) {
-		return Decision{}, errWorkspaceNotFound
+		return roster.Decision{}, errWorkspaceNotFound
 	}
-	d := Decision{Role: string(acc.Role), Via: acc.Via, ExpiresAt: acc.ExpiresAt}
+	d := roster.Decision{Role: string(acc.Role), Via: acc.Via, ExpiresAt: acc.ExpiresAt}
 	switch {
 	case !u.Active():
-		d.Reason = ReasonUserInactive
+		d.Reason = roster.ReasonUserInactive
 	case w.ArchivedAt != nil:
-		d.Reason = ReasonWorkspaceArchived
+		d.Reason = roster.ReasonWorkspaceArchived
 	case acc.Role == "":
-		d.Reason = ReasonNoAccess
+		d.Reason = roster.ReasonNoAccess
 	case !acc.Role.AtLeast(min):
-		d.Reason = ReasonInsufficientRole
+		d.Reason = roster.ReasonInsufficientRole
 	default:
 		d.Allowed = true
 	}
 	return d, nil
 }
 
-func (s *Service) decideOrg(ctx context.Context, req CheckRequest) (Decision, error) {
+func (s *Service) decideOrg(ctx context.Context, req roster.CheckRequest) (roster.Decision, error) {
 	perm := roster.OrgPermission(req.Action)
 	if !roster.IsOrgPermission(perm) {
-		return Decision{}, errUnknownAction(req.Action)
+		return roster.Decision{}, errUnknownAction(req.Action)
 	}
 	if !roster.ValidID(roster.PrefixOrg, req.OrgID) {
-		return Decision{}, errOrgNotFound
+		return roster.Decision{}, errOrgNotFound
 	}
 	u, ua, err := s.subjectAccess(ctx, req.UserID)
 	if err != nil {
-		return Decision{}, err
+		return roster.Decision{}, err
 	}
 	m, member := ua.orgs[req.OrgID]
 	if !seesOrg(ua.orgMembership(req.OrgID)) && !operator(actor(ctx)) {
-		return Decision{}, errOrgNotFound
+		return roster.Decision{}, errOrgNotFound
 	}
-	d := Decision{}
+	d := roster.Decision{}
 	if member {
 		d.Role, d.Via = string(m.Role), roster.AccessDirect
 	}
 	switch {
 	case !u.Active():
-		d.Reason = ReasonUserInactive
+		d.Reason = roster.ReasonUserInactive
 	case !member:
-		d.Reason = ReasonNoAccess
+		d.Reason = roster.ReasonNoAccess
 	case !m.Role.Can(perm):
-		d.Reason = ReasonInsufficientRole
+		d.Reason = roster.ReasonInsufficientRole
 	default:
 		d.Allowed = true
 	}

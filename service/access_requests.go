@@ -10,16 +10,13 @@ import (
 
 var errRequestNotFound = roster.Errorf(roster.KindNotFound, roster.CodeRequestNotFound, "no such access request")
 
-// MaxRequestMessageLen bounds an access request's message.
-const MaxRequestMessageLen = 2000
-
 // RequestAccess asks, as the caller, to join a workspace. One request per
 // user and workspace is pending at a time: asking again returns it. A caller
 // outside the workspace's organisation does not learn which it is: the
 // request comes back without its OrgID.
 func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (roster.AccessRequest, bool, error) {
-	if utf8.RuneCountInString(message) > MaxRequestMessageLen {
-		return roster.AccessRequest{}, false, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "message must be at most %d characters", MaxRequestMessageLen).With("field", "message")
+	if utf8.RuneCountInString(message) > roster.MaxRequestMessageLen {
+		return roster.AccessRequest{}, false, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "message must be at most %d characters", roster.MaxRequestMessageLen).With("field", "message")
 	}
 	me := actor(ctx).Subject()
 	var out roster.AccessRequest
@@ -63,7 +60,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 			return err
 		}
 		out = r
-		return c.auditRequest(ActionRequestCreated, nil, &r)
+		return c.auditRequest(roster.ActionRequestCreated, nil, &r)
 	})
 	if !orgVisible {
 		out.OrgID = ""
@@ -123,7 +120,7 @@ func (s *Service) DecideAccessRequest(ctx context.Context, wsID, id string, appr
 		}
 		before := req
 		req.DecidedBy, req.DecidedAt = actorID(c.actor), &c.now
-		action := ActionRequestDenied
+		action := roster.ActionRequestDenied
 		req.Status = roster.RequestDenied
 		if approve {
 			if err := wa.mayGrant(r); err != nil {
@@ -143,7 +140,7 @@ func (s *Service) DecideAccessRequest(ctx context.Context, wsID, id string, appr
 				invitedBy: actorID(c.actor)}); err != nil {
 				return err
 			}
-			action, req.Status, req.Role = ActionRequestApproved, roster.RequestApproved, &r
+			action, req.Status, req.Role = roster.ActionRequestApproved, roster.RequestApproved, &r
 		}
 		if err := c.tx.UpdateAccessRequest(ctx, req); err != nil {
 			return err
@@ -159,7 +156,7 @@ func (c *change) auditRequest(action string, before, after *roster.AccessRequest
 	if r == nil {
 		r = before
 	}
-	return c.auditIn(action, TargetAccessRequest, r.ID, &r.OrgID, &r.WorkspaceID, requestAudit(before), requestAudit(after))
+	return c.auditIn(action, roster.TargetAccessRequest, r.ID, &r.OrgID, &r.WorkspaceID, requestAudit(before), requestAudit(after))
 }
 
 func requestAudit(r *roster.AccessRequest) any {

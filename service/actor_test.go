@@ -16,7 +16,7 @@ func TestUnattributedCallsFail(t *testing.T) {
 			t.Error("a call without an actor ran")
 		}
 	}()
-	s.CreateOrg(context.Background(), NewOrg{Name: "Acme", Slug: "acme"})
+	s.CreateOrg(context.Background(), roster.NewOrg{Name: "Acme", Slug: "acme"})
 }
 
 // TestSystemActorIsExplicit: the system actor is what the caller attached.

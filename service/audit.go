@@ -29,28 +29,11 @@ func (s *Service) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.
 	return events, next, nil
 }
 
-// Me is the caller as GET /v1/me shows them.
-type Me struct {
-	User             roster.User
-	Token            *roster.Token
-	OnBehalfOf       bool
-	Orgs             []MyOrg
-	CurrentWorkspace *WorkspaceView // the default workspace, while reachable
-}
-
-// MyOrg is one organisation the caller belongs to or works in, with the
-// workspaces they reach there. Role is "" for externals.
-type MyOrg struct {
-	OrgID      string
-	Role       roster.OrgRole
-	Workspaces []WorkspaceView
-}
-
 // Me returns the caller with a summary of their memberships.
-func (s *Service) Me(ctx context.Context) (Me, error) {
+func (s *Service) Me(ctx context.Context) (roster.Me, error) {
 	a := actor(ctx)
 	u := a.Subject()
-	me := Me{User: u, Token: a.Token, OnBehalfOf: a.Delegated()}
+	me := roster.Me{User: u, Token: a.Token, OnBehalfOf: a.Delegated()}
 	ua, err := s.cachedAccess(ctx, u.ID)
 	if err != nil {
 		return me, err
@@ -59,13 +42,13 @@ func (s *Service) Me(ctx context.Context) (Me, error) {
 	if err != nil {
 		return me, err
 	}
-	byOrg := map[string]*MyOrg{}
+	byOrg := map[string]*roster.MyOrg{}
 	var order []string
-	group := func(orgID string) *MyOrg {
+	group := func(orgID string) *roster.MyOrg {
 		if g, ok := byOrg[orgID]; ok {
 			return g
 		}
-		g := &MyOrg{OrgID: orgID, Role: ua.orgs[orgID].Role}
+		g := &roster.MyOrg{OrgID: orgID, Role: ua.orgs[orgID].Role}
 		byOrg[orgID] = g
 		order = append(order, orgID)
 		return g

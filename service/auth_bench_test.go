@@ -16,11 +16,11 @@ func benchTokens(b *testing.B, db roster.Store, n int) []string {
 	ctx := rostertest.System()
 	tokens := make([]string, n)
 	for i := range n {
-		u, err := svc.CreateUser(ctx, service.NewUser{Email: ptr(fmt.Sprintf("u%d@bench.example", i))})
+		u, err := svc.CreateUser(ctx, roster.NewUser{Email: ptr(fmt.Sprintf("u%d@bench.example", i))})
 		if err != nil {
 			b.Fatal(err)
 		}
-		tok, err := svc.CreateUserToken(ctx, u.ID, service.NewToken{})
+		tok, err := svc.CreateUserToken(ctx, u.ID, roster.TokenRequest{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,39 +10,10 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// Audit actions of invitations and access requests.
-const (
-	ActionInvitationCreated  = "invitation.created"
-	ActionInvitationRevoked  = "invitation.revoked"
-	ActionInvitationResent   = "invitation.resent"
-	ActionInvitationAccepted = "invitation.accepted"
-	ActionRequestCreated     = "access_request.created"
-	ActionRequestApproved    = "access_request.approved"
-	ActionRequestDenied      = "access_request.denied"
-	TargetInvitation         = "invitation"
-	TargetAccessRequest      = "access_request"
-)
-
 var (
 	errInvitationNotFound = roster.Errorf(roster.KindNotFound, roster.CodeInvitationNotFound, "no such invitation")
 	errAlreadyMember      = roster.Errorf(roster.KindConflict, roster.CodeAlreadyMember, "the user is already a member of the workspace")
 )
-
-// NewInvitation is the input of Invite.
-type NewInvitation struct {
-	Email     string
-	Role      string
-	ExpiresIn *int64 // seconds; default 7 days, at most 30
-}
-
-// IssuedInvitation is an invitation with its accept secret (shown once) and
-// the host application's accept link.
-type IssuedInvitation struct {
-	Invitation roster.Invitation
-	Secret     string // "" when an existing pending invitation was returned
-	AcceptURL  string
-	Created    bool
-}
 
 func (s *Service) acceptURL(secret string) string {
 	if s.inviteURL == "" || secret == "" {
@@ -66,20 +37,20 @@ func invitationLifetime(expiresIn *int64) (time.Duration, error) {
 // owners invite owners). A second invitation of the same email to the same
 // workspace returns the pending one. A paid role must fit the seat cap
 // together with the seats taken and pending.
-func (s *Service) Invite(ctx context.Context, wsID string, in NewInvitation) (IssuedInvitation, error) {
+func (s *Service) Invite(ctx context.Context, wsID string, in roster.NewInvitation) (roster.IssuedInvitation, error) {
 	email, err := roster.NormalizeEmail(in.Email)
 	if err != nil {
-		return IssuedInvitation{}, err
+		return roster.IssuedInvitation{}, err
 	}
 	role, err := roster.ParseWorkspaceRole(in.Role)
 	if err != nil {
-		return IssuedInvitation{}, err
+		return roster.IssuedInvitation{}, err
 	}
 	lifetime, err := invitationLifetime(in.ExpiresIn)
 	if err != nil {
-		return IssuedInvitation{}, err
+		return roster.IssuedInvitation{}, err
 	}
-	var out IssuedInvitation
+	var out roster.IssuedInvitation
 	err = s.update(ctx, func(c *change) error {
 		w, wa, err := c.workspace(wsID, false)
 		if err != nil {
@@ -91,7 +62,7 @@ func (s *Service) Invite(ctx context.Context, wsID string, in NewInvitation) (Is
 		existing, err := c.tx.GetOpenInvitation(ctx, wsID, roster.EmailKey(email))
 		switch {
 		case err == nil && existing.Status(c.now) == roster.InvitationPending:
-			out = IssuedInvitation{Invitation: existing}
+			out = roster.IssuedInvitation{Invitation: existing}
 			return nil
 		case err == nil: // expired: superseded by the new one
 			existing.Open, existing.UpdatedAt = false, c.now
@@ -117,11 +88,11 @@ func (s *Service) Invite(ctx context.Context, wsID string, in NewInvitation) (Is
 		}
 		if !created { // a concurrent identical invitation won: return it
 			winner, err := c.tx.GetOpenInvitation(ctx, wsID, roster.EmailKey(email))
-			out = IssuedInvitation{Invitation: winner}
+			out = roster.IssuedInvitation{Invitation: winner}
 			return err
 		}
-		out = IssuedInvitation{Invitation: inv, Secret: secret, AcceptURL: s.acceptURL(secret), Created: true}
-		return c.auditInvitation(ActionInvitationCreated, nil, &inv)
+		out = roster.IssuedInvitation{Invitation: inv, Secret: secret, AcceptURL: s.acceptURL(secret), Created: true}
+		return c.auditInvitation(roster.ActionInvitationCreated, nil, &inv)
 	})
 	return out, err
 }
@@ -233,7 +204,7 @@ func (c *change) auditInvitation(action string, before, after *roster.Invitation
 	if inv == nil {
 		inv = before
 	}
-	return c.auditIn(action, TargetInvitation, inv.ID, &inv.OrgID, &inv.WorkspaceID, invitationAudit(before), invitationAudit(after))
+	return c.auditIn(action, roster.TargetInvitation, inv.ID, &inv.OrgID, &inv.WorkspaceID, invitationAudit(before), invitationAudit(after))
 }
 
 func invitationAudit(i *roster.Invitation) any {
@@ -331,14 +302,14 @@ func (s *Service) RevokeInvitation(ctx context.Context, wsID, id string) error {
 		if err := c.tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
 		}
-		return c.auditInvitation(ActionInvitationRevoked, &before, &inv)
+		return c.auditInvitation(roster.ActionInvitationRevoked, &before, &inv)
 	})
 }
 
 // ResendInvitation issues a new secret (the old one stops working at once)
 // and a fresh expiry of the same length.
-func (s *Service) ResendInvitation(ctx context.Context, wsID, id string) (IssuedInvitation, error) {
-	var out IssuedInvitation
+func (s *Service) ResendInvitation(ctx context.Context, wsID, id string) (roster.IssuedInvitation, error) {
+	var out roster.IssuedInvitation
 	err := s.update(ctx, func(c *change) error {
 		inv, wa, err := c.invitationIn(wsID, id)
 		if err != nil {
@@ -377,24 +348,18 @@ func (s *Service) ResendInvitation(ctx context.Context, wsID, id string) (Issued
 		if err := c.tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
 		}
-		out = IssuedInvitation{Invitation: inv, Secret: secret, AcceptURL: s.acceptURL(secret)}
-		return c.auditInvitation(ActionInvitationResent, &before, &inv)
+		out = roster.IssuedInvitation{Invitation: inv, Secret: secret, AcceptURL: s.acceptURL(secret)}
+		return c.auditInvitation(roster.ActionInvitationResent, &before, &inv)
 	})
 	return out, err
-}
-
-// Accepted is the result of accepting an invitation.
-type Accepted struct {
-	Invitation roster.Invitation
-	Membership roster.WorkspaceMembership
 }
 
 // AcceptInvitation accepts an invitation by its secret or id, as the invited
 // person (email match) or a service token acting for them. A retried accept
 // returns the same membership and never hits the seat cap. The inviter's
 // authority is re-checked now (rule 12).
-func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Accepted, error) {
-	var out Accepted
+func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (roster.Accepted, error) {
+	var out roster.Accepted
 	err := s.update(ctx, func(c *change) error {
 		inv, err := c.findInvitation(secret, id)
 		if err != nil {
@@ -426,7 +391,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Acce
 			if errors.Is(err, roster.ErrNotFound) || (err == nil && !m.Live(c.now)) {
 				return roster.Errorf(roster.KindConflict, roster.CodeInvitationUsed, "the invitation was used and the membership has since ended")
 			}
-			out = Accepted{Invitation: inv, Membership: m}
+			out = roster.Accepted{Invitation: inv, Membership: m}
 			return err
 		case roster.InvitationRevoked:
 			return roster.Errorf(roster.KindGone, roster.CodeInvitationRevoked, "the invitation was revoked")
@@ -461,8 +426,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (Acce
 		if err := c.tx.UpdateInvitation(c.ctx, inv); err != nil {
 			return err
 		}
-		out = Accepted{Invitation: inv, Membership: m}
-		return c.auditInvitation(ActionInvitationAccepted, &before, &inv)
+		out = roster.Accepted{Invitation: inv, Membership: m}
+		return c.auditInvitation(roster.ActionInvitationAccepted, &before, &inv)
 	})
 	return out, err
 }

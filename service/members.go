@@ -8,18 +8,6 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// Audit actions and targets of memberships.
-const (
-	ActionOrgMemberCreated = "org_membership.created"
-	ActionOrgMemberUpdated = "org_membership.updated"
-	ActionOrgMemberDeleted = "org_membership.deleted"
-	ActionMemberCreated    = "membership.created"
-	ActionMemberUpdated    = "membership.updated"
-	ActionMemberDeleted    = "membership.deleted"
-	TargetOrgMembership    = "org_membership"
-	TargetMembership       = "membership"
-)
-
 var errExternalInvariant = roster.Errorf(roster.KindConflict, roster.CodeExternalInvariant,
 	"a member of the organisation cannot be external in its workspaces")
 
@@ -72,7 +60,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, existing); err != nil {
 			return roster.WorkspaceMembership{}, false, err
 		}
-		return existing, false, c.auditMembership(ActionMemberUpdated, &before, &existing)
+		return existing, false, c.auditMembership(roster.ActionMemberUpdated, &before, &existing)
 	}
 
 	m := roster.WorkspaceMembership{ID: roster.NewID(roster.PrefixMembership), WorkspaceID: w.ID, OrgID: w.OrgID,
@@ -87,7 +75,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		winner, err := c.tx.GetWorkspaceMembership(c.ctx, w.ID, g.userID)
 		return winner, false, err
 	}
-	return m, true, c.auditMembership(ActionMemberCreated, nil, &m)
+	return m, true, c.auditMembership(roster.ActionMemberCreated, nil, &m)
 }
 
 // endWorkspaceMember soft-deletes a workspace membership.
@@ -98,7 +86,7 @@ func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
 	if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
 		return err
 	}
-	return c.auditMembership(ActionMemberDeleted, &before, nil)
+	return c.auditMembership(roster.ActionMemberDeleted, &before, nil)
 }
 
 // setOrgMember gives a user a role in an organisation. A new member's
@@ -114,7 +102,7 @@ func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invited
 		if err := c.tx.UpdateOrgMembership(c.ctx, existing); err != nil {
 			return existing, false, err
 		}
-		return existing, false, c.auditOrgMembership(ActionOrgMemberUpdated, &before, &existing)
+		return existing, false, c.auditOrgMembership(roster.ActionOrgMemberUpdated, &before, &existing)
 	case !errors.Is(err, roster.ErrNotFound):
 		return existing, false, err
 	}
@@ -128,7 +116,7 @@ func (c *change) setOrgMember(orgID, userID string, role roster.OrgRole, invited
 		winner, err := c.tx.GetOrgMembership(c.ctx, orgID, userID)
 		return winner, false, err
 	}
-	if err := c.auditOrgMembership(ActionOrgMemberCreated, nil, &m); err != nil {
+	if err := c.auditOrgMembership(roster.ActionOrgMemberCreated, nil, &m); err != nil {
 		return m, false, err
 	}
 	if err := c.promoteExternals(orgID, userID); err != nil {
@@ -153,7 +141,7 @@ func (c *change) promoteExternals(orgID, userID string) error {
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
 			return err
 		}
-		if err := c.auditMembership(ActionMemberUpdated, &before, &m); err != nil {
+		if err := c.auditMembership(roster.ActionMemberUpdated, &before, &m); err != nil {
 			return err
 		}
 	}
@@ -165,7 +153,7 @@ func (c *change) auditMembership(action string, before, after *roster.WorkspaceM
 	if m == nil {
 		m = before
 	}
-	return c.auditIn(action, TargetMembership, m.ID, &m.OrgID, &m.WorkspaceID, membershipAudit(before), membershipAudit(after))
+	return c.auditIn(action, roster.TargetMembership, m.ID, &m.OrgID, &m.WorkspaceID, membershipAudit(before), membershipAudit(after))
 }
 
 func (c *change) auditOrgMembership(action string, before, after *roster.OrgMembership) error {
@@ -173,7 +161,7 @@ func (c *change) auditOrgMembership(action string, before, after *roster.OrgMemb
 	if m == nil {
 		m = before
 	}
-	return c.auditIn(action, TargetOrgMembership, m.ID, &m.OrgID, nil, orgMembershipAudit(before), orgMembershipAudit(after))
+	return c.auditIn(action, roster.TargetOrgMembership, m.ID, &m.OrgID, nil, orgMembershipAudit(before), orgMembershipAudit(after))
 }
 
 func membershipAudit(m *roster.WorkspaceMembership) any {
@@ -209,7 +197,7 @@ func (c *change) endOrgMember(m roster.OrgMembership) error {
 	if err := c.tx.UpdateOrgMembership(c.ctx, m); err != nil {
 		return err
 	}
-	if err := c.auditOrgMembership(ActionOrgMemberDeleted, &before, nil); err != nil {
+	if err := c.auditOrgMembership(roster.ActionOrgMemberDeleted, &before, nil); err != nil {
 		return err
 	}
 	ended, err := c.tx.DeleteUserOrgWorkspaceMemberships(c.ctx, m.OrgID, m.UserID, c.now)
@@ -219,7 +207,7 @@ func (c *change) endOrgMember(m roster.OrgMembership) error {
 	for _, wm := range ended {
 		gone := wm
 		gone.DeletedAt = nil
-		if err := c.auditMembership(ActionMemberDeleted, &gone, nil); err != nil {
+		if err := c.auditMembership(roster.ActionMemberDeleted, &gone, nil); err != nil {
 			return err
 		}
 	}

@@ -10,37 +10,6 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// Audit actions of organisations and workspaces.
-const (
-	ActionOrgCreated        = "org.created"
-	ActionOrgUpdated        = "org.updated"
-	ActionOrgDeleted        = "org.deleted"
-	ActionWorkspaceCreated  = "workspace.created"
-	ActionWorkspaceUpdated  = "workspace.updated"
-	ActionWorkspaceDeleted  = "workspace.deleted"
-	ActionWorkspaceArchived = "workspace.archived"
-	ActionWorkspaceRestored = "workspace.unarchived"
-	ActionWorkspaceSettings = "workspace.settings_updated"
-	TargetOrg               = "org"
-	TargetWorkspace         = "workspace"
-)
-
-// NewOrg is the input of CreateOrg.
-type NewOrg struct {
-	Name    string
-	Slug    string
-	OwnerID string // staff and service tokens create organisations for a user
-	// FirstWorkspace, when set, is created in the same transaction.
-	FirstWorkspace *NewWorkspace
-}
-
-// OrgPatch is the input of UpdateOrg.
-type OrgPatch struct {
-	Name                       Patch[string]
-	Slug                       Patch[string]
-	MembersCanCreateWorkspaces Patch[bool]
-}
-
 func checkName(name string) error {
 	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > roster.MaxNameLen {
 		return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name must be 1 to %d characters", roster.MaxNameLen).With("field", "name")
@@ -52,7 +21,7 @@ var errSlugTaken = roster.Errorf(roster.KindConflict, roster.CodeSlugTaken, "the
 
 // CreateOrg creates an organisation whose owner is the caller, or, for staff
 // and service tokens, the user they name.
-func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *WorkspaceView, error) {
+func (s *Service) CreateOrg(ctx context.Context, in roster.NewOrg) (roster.Org, *roster.WorkspaceView, error) {
 	a := actor(ctx)
 	staff := a.IsService() || (!a.Delegated() && a.Token != nil && a.Token.Kind == roster.TokenPersonal && a.User.PlatformRole.IsStaff())
 	if s.restrictOrgCreation && !staff {
@@ -74,7 +43,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *Worksp
 		return roster.Org{}, nil, err
 	}
 	org := roster.Org{ID: roster.NewID(roster.PrefixOrg), Name: in.Name, Slug: in.Slug, MembersCanCreateWorkspaces: true, Plan: roster.DefaultPlan()}
-	var first *WorkspaceView
+	var first *roster.WorkspaceView
 	err := s.update(ctx, func(c *change) error {
 		if err := s.requireActiveOwner(c, ownerID); err != nil {
 			return err
@@ -85,7 +54,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *Worksp
 		} else if err != nil {
 			return err
 		}
-		if err := c.auditIn(ActionOrgCreated, TargetOrg, org.ID, &org.ID, nil, nil, orgAudit(org)); err != nil {
+		if err := c.auditIn(roster.ActionOrgCreated, roster.TargetOrg, org.ID, &org.ID, nil, nil, orgAudit(org)); err != nil {
 			return err
 		}
 		if _, _, err := c.setOrgMember(org.ID, ownerID, roster.OrgOwner, actorID(c.actor)); err != nil {
@@ -96,7 +65,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (roster.Org, *Worksp
 			if err != nil {
 				return err
 			}
-			first = &WorkspaceView{Workspace: w}
+			first = &roster.WorkspaceView{Workspace: w}
 			if !operator(c.actor) {
 				first.Access, err = c.accessOf(w, c.actor.Subject().ID)
 			}
@@ -138,7 +107,7 @@ func (s *Service) ListOrgs(ctx context.Context, f roster.OrgFilter, p roster.Pag
 }
 
 // UpdateOrg renames an organisation or changes its settings.
-func (s *Service) UpdateOrg(ctx context.Context, id string, p OrgPatch) (roster.Org, error) {
+func (s *Service) UpdateOrg(ctx context.Context, id string, p roster.OrgPatch) (roster.Org, error) {
 	var org roster.Org
 	err := s.update(ctx, func(c *change) error {
 		before, oa, err := c.org(id)
@@ -175,7 +144,7 @@ func (s *Service) UpdateOrg(ctx context.Context, id string, p OrgPatch) (roster.
 		if err := c.tx.UpdateOrg(ctx, org); err != nil {
 			return err
 		}
-		return c.auditIn(ActionOrgUpdated, TargetOrg, org.ID, &org.ID, nil, orgAudit(before), orgAudit(org))
+		return c.auditIn(roster.ActionOrgUpdated, roster.TargetOrg, org.ID, &org.ID, nil, orgAudit(before), orgAudit(org))
 	})
 	return org, err
 }
@@ -194,7 +163,7 @@ func (s *Service) DeleteOrg(ctx context.Context, id string) error {
 		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
 			return err
 		}
-		return c.auditIn(ActionOrgDeleted, TargetOrg, id, &org.ID, nil, orgAudit(org), nil)
+		return c.auditIn(roster.ActionOrgDeleted, roster.TargetOrg, id, &org.ID, nil, orgAudit(org), nil)
 	})
 }
 

@@ -10,13 +10,6 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// Audit action of seat count changes.
-const (
-	ActionSeatsChanged = "seats.changed"
-	ActionPlanUpdated  = "org.plan_updated"
-	TargetSeats        = "seats"
-)
-
 type seatKey struct{ orgID, userID string }
 
 // markSeat notes that a user's seat in an organisation may have changed; the
@@ -131,7 +124,7 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 	if before.Used(beforePlan) == after.Used(org.Plan) && maps.Equal(breakdown(before), breakdown(after)) {
 		return nil
 	}
-	return c.auditIn(ActionSeatsChanged, TargetSeats, orgID, &orgID, nil, seatAudit(beforePlan, before), seatAudit(org.Plan, after))
+	return c.auditIn(roster.ActionSeatsChanged, roster.TargetSeats, orgID, &orgID, nil, seatAudit(beforePlan, before), seatAudit(org.Plan, after))
 }
 
 func seatAudit(p roster.Plan, c roster.SeatCounts) map[string]any {
@@ -193,66 +186,42 @@ func (c *change) markUserSeats(userID string) error {
 	return nil
 }
 
-// Seats is GET /v1/orgs/{org}/seats.
-type Seats struct {
-	Used, Pending int
-	Cap           *int
-	FreeRoles     []roster.WorkspaceRole
-	Breakdown     map[string]int
-}
-
-// Available is what is left under the cap (nil when unlimited, never below 0).
-func (s Seats) Available() *int {
-	if s.Cap == nil {
-		return nil
-	}
-	n := max(*s.Cap-s.Used-s.Pending, 0)
-	return &n
-}
-
 // GetSeats reads an organisation's seat counts: owners, admins and billing.
-func (s *Service) GetSeats(ctx context.Context, orgID string) (Seats, error) {
+func (s *Service) GetSeats(ctx context.Context, orgID string) (roster.Seats, error) {
 	org, oa, err := orgFor(ctx, s.store, orgID, nil)
 	if err != nil {
-		return Seats{}, err
+		return roster.Seats{}, err
 	}
 	if !oa.can(roster.OrgPermBilling) {
-		return Seats{}, errForbidden
+		return roster.Seats{}, errForbidden
 	}
 	now := s.now()
 	counts, pending, err := s.store.CountSeatsAndPending(ctx, orgID, paidRoles(org.Plan), now)
 	if err != nil {
-		return Seats{}, err
+		return roster.Seats{}, err
 	}
-	return Seats{Used: counts.Used(org.Plan), Pending: pending, Cap: org.Plan.SeatCap, FreeRoles: org.Plan.FreeRoles, Breakdown: breakdown(counts)}, nil
-}
-
-// Preview is what inviting some emails to a role would cost.
-type Preview struct {
-	NetNewSeats    int
-	AlreadySeated  []string
-	AlreadyPending []string
+	return roster.Seats{Used: counts.Used(org.Plan), Pending: pending, Cap: org.Plan.SeatCap, FreeRoles: org.Plan.FreeRoles, Breakdown: breakdown(counts)}, nil
 }
 
 // PreviewSeats counts the new paid seats that giving role to emails would
 // take: emails already holding a seat or a pending paid invitation cost
 // nothing, nor does a free role.
-func (s *Service) PreviewSeats(ctx context.Context, orgID string, emails []string, role string) (Preview, error) {
+func (s *Service) PreviewSeats(ctx context.Context, orgID string, emails []string, role string) (roster.Preview, error) {
 	r, err := roster.ParseWorkspaceRole(role)
 	if err != nil {
-		return Preview{}, err
+		return roster.Preview{}, err
 	}
 	var keys []string
 	for _, e := range emails {
 		addr, err := roster.NormalizeEmail(e)
 		if err != nil {
-			return Preview{}, err.(*roster.Error).With("email", e)
+			return roster.Preview{}, err.(*roster.Error).With("email", e)
 		}
 		if k := roster.EmailKey(addr); !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
-	out := Preview{AlreadySeated: []string{}, AlreadyPending: []string{}}
+	out := roster.Preview{AlreadySeated: []string{}, AlreadyPending: []string{}}
 	org, oa, err := orgFor(ctx, s.store, orgID, nil)
 	if err != nil {
 		return out, err
@@ -274,16 +243,9 @@ func (s *Service) PreviewSeats(ctx context.Context, orgID string, emails []strin
 	return out, err
 }
 
-// PlanInput is the input of SetPlan.
-type PlanInput struct {
-	SeatCap       *int
-	FreeRoles     []string
-	OwnerSeatFree bool
-}
-
 // SetPlan sets an organisation's plan (platform admins and service tokens)
 // and recounts its seats under it.
-func (s *Service) SetPlan(ctx context.Context, orgID string, in PlanInput) (roster.Org, error) {
+func (s *Service) SetPlan(ctx context.Context, orgID string, in roster.PlanInput) (roster.Org, error) {
 	if !operator(actor(ctx)) {
 		if _, _, err := orgFor(ctx, s.store, orgID, nil); err != nil {
 			return roster.Org{}, err
@@ -327,7 +289,7 @@ func (s *Service) SetPlan(ctx context.Context, orgID string, in PlanInput) (rost
 				c.markSeat(orgID, id)
 			}
 		}
-		return c.auditIn(ActionPlanUpdated, TargetOrg, orgID, &orgID, nil, planAudit(before.Plan), planAudit(plan))
+		return c.auditIn(roster.ActionPlanUpdated, roster.TargetOrg, orgID, &orgID, nil, planAudit(before.Plan), planAudit(plan))
 	})
 	return org, err
 }

@@ -37,7 +37,8 @@ type Options struct {
 	MaxStaleness time.Duration
 }
 
-// Service implements Roster's use cases on top of a store.
+// Service implements Roster's use cases (roster.Services) on top of a
+// store.
 type Service struct {
 	store               roster.Store
 	clock               roster.Clock
@@ -49,6 +50,8 @@ type Service struct {
 	origin              string // names this replica on the invalidations it sends
 	hearing             *hearing
 }
+
+var _ roster.Services = (*Service)(nil)
 
 // New returns a service on store.
 func New(store roster.Store, opts Options) *Service {
@@ -245,13 +248,3 @@ const (
 	originSeparator  = "|"
 	messageSeparator = '\n'
 )
-
-// Patch is one optional field of a partial update: Present is false when the
-// client did not send the field at all.
-type Patch[T any] struct {
-	Present bool
-	Value   T
-}
-
-// Set returns a present patch value.
-func Set[T any](v T) Patch[T] { return Patch[T]{Present: true, Value: v} }

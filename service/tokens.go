@@ -9,62 +9,45 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// MaxTokenLifetime bounds expires_in and expires_at.
-const MaxTokenLifetime = 10 * 365 * 24 * time.Hour
-
 var errTokenNotFound = roster.Errorf(roster.KindNotFound, roster.CodeTokenNotFound, "no such token")
 
-// NewToken is the input of CreateToken.
-type NewToken struct {
-	Name      string
-	Kind      string // default personal
-	ExpiresAt *time.Time
-	ExpiresIn *int64 // seconds
-}
-
-// CreatedToken is a new token with its plaintext, which is shown only once.
-type CreatedToken struct {
-	Token     roster.Token
-	Plaintext string
-}
-
 // CreateMyToken issues a personal token to the caller.
-func (s *Service) CreateMyToken(ctx context.Context, in NewToken) (CreatedToken, error) {
+func (s *Service) CreateMyToken(ctx context.Context, in roster.TokenRequest) (roster.CreatedToken, error) {
 	a := actor(ctx)
 	if a.Delegated() {
 		// A token minted for the user would carry powers delegation withholds
 		// (a platform admin's, for one).
-		return CreatedToken{}, forbidden("a service token acting for a user may not issue that user tokens")
+		return roster.CreatedToken{}, forbidden("a service token acting for a user may not issue that user tokens")
 	}
 	if in.Kind != "" && in.Kind != string(roster.TokenPersonal) {
 		if _, err := roster.ParseIssuableTokenKind(in.Kind); err != nil {
-			return CreatedToken{}, err
+			return roster.CreatedToken{}, err
 		}
-		return CreatedToken{}, forbidden("only a platform admin may issue service tokens")
+		return roster.CreatedToken{}, forbidden("only a platform admin may issue service tokens")
 	}
 	return s.createToken(ctx, a.Subject().ID, in)
 }
 
 // CreateUserToken issues a token of any issuable kind to a user (admins only).
-func (s *Service) CreateUserToken(ctx context.Context, userID string, in NewToken) (CreatedToken, error) {
+func (s *Service) CreateUserToken(ctx context.Context, userID string, in roster.TokenRequest) (roster.CreatedToken, error) {
 	if a := actor(ctx); !a.IsPlatformAdmin() {
-		return CreatedToken{}, denyUser(a, userID)
+		return roster.CreatedToken{}, denyUser(a, userID)
 	}
 	return s.createToken(ctx, userID, in)
 }
 
-func (s *Service) createToken(ctx context.Context, userID string, in NewToken) (CreatedToken, error) {
+func (s *Service) createToken(ctx context.Context, userID string, in roster.TokenRequest) (roster.CreatedToken, error) {
 	kind := roster.TokenPersonal
 	if in.Kind != "" {
 		var err error
 		if kind, err = roster.ParseIssuableTokenKind(in.Kind); err != nil {
-			return CreatedToken{}, err
+			return roster.CreatedToken{}, err
 		}
 	}
 	if utf8.RuneCountInString(in.Name) > roster.MaxTokenNameLen {
-		return CreatedToken{}, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name must be at most %d characters", roster.MaxTokenNameLen).With("field", "name")
+		return roster.CreatedToken{}, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name must be at most %d characters", roster.MaxTokenNameLen).With("field", "name")
 	}
-	var out CreatedToken
+	var out roster.CreatedToken
 	err := s.update(ctx, func(c *change) error {
 		expiresAt, err := tokenExpiry(in, c.now)
 		if err != nil {
@@ -77,14 +60,14 @@ func (s *Service) createToken(ctx context.Context, userID string, in NewToken) (
 		if err := c.tx.CreateToken(ctx, tok); err != nil {
 			return err
 		}
-		out = CreatedToken{Token: tok, Plaintext: plain}
+		out = roster.CreatedToken{Token: tok, Plaintext: plain}
 		return c.audit(roster.ActionTokenCreated, roster.TargetToken, tok.ID, nil, tokenAudit(tok))
 	})
 	return out, err
 }
 
 // tokenExpiry turns expires_at or expires_in (never both) into a time.
-func tokenExpiry(in NewToken, now time.Time) (*time.Time, error) {
+func tokenExpiry(in roster.TokenRequest, now time.Time) (*time.Time, error) {
 	bad := func(msg string) error {
 		return roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "%s", msg)
 	}
@@ -93,14 +76,14 @@ func tokenExpiry(in NewToken, now time.Time) (*time.Time, error) {
 		return nil, bad("give expires_at or expires_in, not both")
 	case in.ExpiresIn != nil:
 		secs := *in.ExpiresIn
-		if secs < 1 || secs > int64(MaxTokenLifetime/time.Second) {
+		if secs < 1 || secs > int64(roster.MaxTokenLifetime/time.Second) {
 			return nil, bad("expires_in must be between 1 second and 10 years")
 		}
 		t := now.Add(time.Duration(secs) * time.Second)
 		return &t, nil
 	case in.ExpiresAt != nil:
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
-		if !t.After(now) || t.Sub(now) > MaxTokenLifetime {
+		if !t.After(now) || t.Sub(now) > roster.MaxTokenLifetime {
 			return nil, bad("expires_at must be in the future and within 10 years")
 		}
 		return &t, nil
@@ -170,40 +153,33 @@ func (s *Service) revokeToken(ctx context.Context, userID, tokenID string) error
 	})
 }
 
-// Introspection is what a service learns about a presented token.
-type Introspection struct {
-	Active bool
-	Token  roster.Token
-	User   roster.User
-}
-
 // Introspect tells the host application's backend whether a token is live and
 // whose it is. Anything that would not authenticate is simply inactive.
-func (s *Service) Introspect(ctx context.Context, plaintext string) (Introspection, error) {
+func (s *Service) Introspect(ctx context.Context, plaintext string) (roster.Introspection, error) {
 	if !actor(ctx).IsService() {
-		return Introspection{}, errForbidden
+		return roster.Introspection{}, errForbidden
 	}
 	if _, ok := roster.TokenKindOf(plaintext); !ok {
-		return Introspection{}, nil
+		return roster.Introspection{}, nil
 	}
 	tok, err := s.store.GetTokenByHash(ctx, roster.HashToken(plaintext))
 	if errors.Is(err, roster.ErrNotFound) {
-		return Introspection{}, nil
+		return roster.Introspection{}, nil
 	}
 	if err != nil {
-		return Introspection{}, err
+		return roster.Introspection{}, err
 	}
 	if tok.Usable(s.now()) != nil {
-		return Introspection{}, nil
+		return roster.Introspection{}, nil
 	}
 	u, err := s.store.GetUser(ctx, tok.UserID)
 	if errors.Is(err, roster.ErrNotFound) || (err == nil && !u.Active()) {
-		return Introspection{}, nil
+		return roster.Introspection{}, nil
 	}
 	if err != nil {
-		return Introspection{}, err
+		return roster.Introspection{}, err
 	}
-	return Introspection{Active: true, Token: tok, User: u}, nil
+	return roster.Introspection{Active: true, Token: tok, User: u}, nil
 }
 
 // tokenAudit is the audited form of a token: never its hash or plaintext.

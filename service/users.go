@@ -12,25 +12,6 @@ var (
 	errUserNotFound = roster.Errorf(roster.KindNotFound, roster.CodeUserNotFound, "no such user")
 )
 
-// NewUser is the input of CreateUser.
-type NewUser struct {
-	Email        *string
-	DisplayName  string
-	ExternalID   *string
-	Status       string // default active
-	PlatformRole string // default none
-}
-
-// UserPatch is the input of UpdateUser: only present fields change.
-type UserPatch struct {
-	Email              Patch[*string]
-	DisplayName        Patch[string]
-	Status             Patch[string]
-	PlatformRole       Patch[string]
-	ExternalID         Patch[*string]
-	DefaultWorkspaceID Patch[*string]
-}
-
 // denyUser is the refusal for a user-scoped action: 403 when the caller may
 // know the user exists, 404 (as if it did not) otherwise.
 func denyUser(a roster.Actor, id string) error {
@@ -46,7 +27,7 @@ func denyUser(a roster.Actor, id string) error {
 func operator(a roster.Actor) bool { return a.IsPlatformAdmin() || a.IsService() }
 
 // CreateUser adds a user. Only admins may create staff.
-func (s *Service) CreateUser(ctx context.Context, in NewUser) (roster.User, error) {
+func (s *Service) CreateUser(ctx context.Context, in roster.NewUser) (roster.User, error) {
 	a := actor(ctx)
 	if !operator(a) {
 		return roster.User{}, errForbidden
@@ -159,7 +140,7 @@ func (s *Service) ListUsers(ctx context.Context, f roster.UserFilter, p roster.P
 // UpdateUser changes the present fields of a user. Users may change their own
 // display name; admins and services change the rest, and only admins change
 // platform roles.
-func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roster.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, id string, p roster.UserPatch) (roster.User, error) {
 	a := actor(ctx)
 	if !operator(a) && !a.IsSelf(id) {
 		return roster.User{}, errUserNotFound
@@ -221,7 +202,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (roste
 	return after, err
 }
 
-func applyUserPatch(u roster.User, p UserPatch) (roster.User, error) {
+func applyUserPatch(u roster.User, p roster.UserPatch) (roster.User, error) {
 	var err error
 	if p.Email.Present {
 		if u.Email, err = normalizeOptionalEmail(p.Email.Value); err != nil {

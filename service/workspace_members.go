@@ -9,18 +9,6 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// Member is one entry of a workspace's member list: a direct membership,
-// or a role derived from the organisation (Derived), whichever is higher.
-type Member struct {
-	UserID    string
-	Role      roster.WorkspaceRole
-	Derived   bool
-	Source    roster.MembershipSource // "" for derived entries
-	JoinedAt  time.Time
-	InvitedBy *string
-	ExpiresAt *time.Time
-}
-
 // derivingOrgRoles are the organisation roles that give a workspace role.
 func derivingOrgRoles() []roster.OrgRole {
 	var roles []roster.OrgRole
@@ -35,7 +23,7 @@ func derivingOrgRoles() []roster.OrgRole {
 // ListWorkspaceMembers lists a workspace's direct and derived members by user
 // id. Staff support sessions show only when includeSupport is asked by an
 // admin of the workspace or by staff.
-func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, includeSupport bool, p roster.Page) ([]Member, string, error) {
+func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, includeSupport bool, p roster.Page) ([]roster.Member, string, error) {
 	now := s.now()
 	w, wa, err := workspaceFor(ctx, s.store, wsID, false, now, nil)
 	if err != nil {
@@ -69,22 +57,22 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 	// from their own row or from the organisation, with one tie-break.
 	// Each source returned up to Limit+1 users after the cursor, so the
 	// first Limit+1 of the union are exactly the next users in order.
-	members := make([]Member, 0, len(directOf)+len(orgOf))
+	members := make([]roster.Member, 0, len(directOf)+len(orgOf))
 	for _, userID := range slices.Compact(userIDs) {
 		d, om := directOf[userID], orgOf[userID]
 		acc := roster.EffectiveAccess(d, om, now)
 		switch {
 		case acc.Role == "":
 		case acc.Derived():
-			members = append(members, Member{UserID: userID, Role: acc.Role, Derived: true, JoinedAt: om.JoinedAt, InvitedBy: om.InvitedBy})
+			members = append(members, roster.Member{UserID: userID, Role: acc.Role, Derived: true, JoinedAt: om.JoinedAt, InvitedBy: om.InvitedBy})
 		default:
-			members = append(members, Member{UserID: userID, Role: d.Role, Source: d.Source, JoinedAt: d.JoinedAt, InvitedBy: d.InvitedBy, ExpiresAt: d.ExpiresAt})
+			members = append(members, roster.Member{UserID: userID, Role: d.Role, Source: d.Source, JoinedAt: d.JoinedAt, InvitedBy: d.InvitedBy, ExpiresAt: d.ExpiresAt})
 		}
 	}
 	if len(members) > p.Limit+1 {
 		members = members[:p.Limit+1]
 	}
-	members, next := roster.NextCursor(members, p.Limit, func(m Member) string { return m.UserID })
+	members, next := roster.NextCursor(members, p.Limit, func(m roster.Member) string { return m.UserID })
 	return members, next, nil
 }
 

@@ -7,26 +7,6 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// NewWorkspace is the input of CreateWorkspace.
-type NewWorkspace struct {
-	OrgID   string
-	Name    string
-	Slug    string
-	OwnerID string // staff and service tokens may create workspaces for a user
-}
-
-// WorkspacePatch is the input of UpdateWorkspace.
-type WorkspacePatch struct {
-	Name Patch[string]
-	Slug Patch[string]
-}
-
-// SettingsPatch changes workspace settings; a nil value deletes its key.
-type SettingsPatch struct {
-	AllowSupportAccess Patch[bool]
-	Values             map[string]*string
-}
-
 // Limits of the free key/values of a workspace.
 const (
 	MaxSettingsValues   = 100
@@ -37,7 +17,7 @@ const (
 // CreateWorkspace creates a workspace in an organisation; its creator owns it.
 // Organisation owners and admins may, and members unless the organisation
 // forbids it; externals may not. The view carries the caller's access.
-func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (WorkspaceView, error) {
+func (s *Service) CreateWorkspace(ctx context.Context, in roster.NewWorkspace) (roster.WorkspaceView, error) {
 	var w roster.Workspace
 	var access roster.Access
 	err := s.update(ctx, func(c *change) error {
@@ -71,7 +51,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in NewWorkspace) (Workspa
 		access, err = c.accessOf(w, c.actor.Subject().ID)
 		return err
 	})
-	return WorkspaceView{Workspace: w, Access: access}, err
+	return roster.WorkspaceView{Workspace: w, Access: access}, err
 }
 
 // accessOf is a user's effective access to w as this change leaves it.
@@ -84,7 +64,7 @@ func (c *change) accessOf(w roster.Workspace, userID string) (roster.Access, err
 }
 
 // createWorkspace inserts a workspace and makes ownerID (if any) its owner.
-func (c *change) createWorkspace(org roster.Org, in NewWorkspace, ownerID string) (roster.Workspace, error) {
+func (c *change) createWorkspace(org roster.Org, in roster.NewWorkspace, ownerID string) (roster.Workspace, error) {
 	if err := checkName(in.Name); err != nil {
 		return roster.Workspace{}, err
 	}
@@ -98,7 +78,7 @@ func (c *change) createWorkspace(org roster.Org, in NewWorkspace, ownerID string
 	} else if err != nil {
 		return w, err
 	}
-	if err := c.auditIn(ActionWorkspaceCreated, TargetWorkspace, w.ID, &w.OrgID, &w.ID, nil, workspaceAudit(w)); err != nil {
+	if err := c.auditIn(roster.ActionWorkspaceCreated, roster.TargetWorkspace, w.ID, &w.OrgID, &w.ID, nil, workspaceAudit(w)); err != nil {
 		return w, err
 	}
 	if ownerID == "" {
@@ -108,24 +88,18 @@ func (c *change) createWorkspace(org roster.Org, in NewWorkspace, ownerID string
 	return w, err
 }
 
-// WorkspaceView is a workspace with the caller's effective access to it.
-type WorkspaceView struct {
-	Workspace roster.Workspace
-	Access    roster.Access
-}
-
 // GetWorkspace returns a workspace the caller can see.
-func (s *Service) GetWorkspace(ctx context.Context, id string) (WorkspaceView, error) {
+func (s *Service) GetWorkspace(ctx context.Context, id string) (roster.WorkspaceView, error) {
 	w, wa, err := workspaceFor(ctx, s.store, id, false, s.now(), nil)
 	if err == nil && !wa.can(roster.PermWorkspaceRead) {
 		err = errForbidden
 	}
-	return WorkspaceView{Workspace: w, Access: wa.access}, err
+	return roster.WorkspaceView{Workspace: w, Access: wa.access}, err
 }
 
 // ListWorkspaces lists the workspaces the caller can reach, with their
 // effective role; staff and services list every workspace.
-func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
+func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, p roster.Page) ([]roster.WorkspaceView, string, error) {
 	a := actor(ctx)
 	if operator(a) {
 		wss, err := s.store.ListWorkspaces(ctx, f, p)
@@ -133,9 +107,9 @@ func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, 
 			return nil, "", err
 		}
 		wss, next := roster.NextCursor(wss, p.Limit, func(w roster.Workspace) string { return w.ID })
-		views := make([]WorkspaceView, len(wss))
+		views := make([]roster.WorkspaceView, len(wss))
 		for i, w := range wss {
-			views[i] = WorkspaceView{Workspace: w}
+			views[i] = roster.WorkspaceView{Workspace: w}
 		}
 		return views, next, nil
 	}
@@ -144,7 +118,7 @@ func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, 
 
 // ListUserWorkspaces lists every workspace a user can reach (the user
 // themself, staff and services); an inactive user reaches none.
-func (s *Service) ListUserWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
+func (s *Service) ListUserWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]roster.WorkspaceView, string, error) {
 	a := actor(ctx)
 	if !operator(a) && !a.IsSelf(userID) {
 		return nil, "", denyUser(a, userID)
@@ -162,14 +136,14 @@ func (s *Service) ListUserWorkspaces(ctx context.Context, userID string, f roste
 // reachableWorkspaces pages through the workspaces where the user has an
 // effective role. Candidates come from the store (workspaces of their
 // organisations and their own memberships); the role rule decides.
-func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]WorkspaceView, string, error) {
+func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]roster.WorkspaceView, string, error) {
 	ua, err := loadUserAccess(ctx, s.store, userID)
 	if err != nil {
 		return nil, "", err
 	}
 	now := s.now()
 	f.MemberID = userID
-	var views []WorkspaceView
+	var views []roster.WorkspaceView
 	after := p.After
 	for len(views) <= p.Limit {
 		wss, err := s.store.ListWorkspaces(ctx, f, roster.Page{Limit: roster.MaxPageLimit, After: after})
@@ -182,7 +156,7 @@ func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f rost
 		}
 		for _, w := range wss {
 			if acc := ua.in(w, now); acc.Role != "" {
-				views = append(views, WorkspaceView{Workspace: w, Access: acc})
+				views = append(views, roster.WorkspaceView{Workspace: w, Access: acc})
 			}
 		}
 		if !more {
@@ -190,12 +164,12 @@ func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f rost
 		}
 		after = wss[len(wss)-1].ID
 	}
-	views, next := roster.NextCursor(views, p.Limit, func(v WorkspaceView) string { return v.Workspace.ID })
+	views, next := roster.NextCursor(views, p.Limit, func(v roster.WorkspaceView) string { return v.Workspace.ID })
 	return views, next, nil
 }
 
 // UpdateWorkspace renames a workspace or changes its slug (admins).
-func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePatch) (WorkspaceView, error) {
+func (s *Service) UpdateWorkspace(ctx context.Context, id string, p roster.WorkspacePatch) (roster.WorkspaceView, error) {
 	var w roster.Workspace
 	var access roster.Access
 	err := s.update(ctx, func(c *change) error {
@@ -227,9 +201,9 @@ func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePat
 			}
 			w.Slug = p.Slug.Value
 		}
-		return c.saveWorkspace(ActionWorkspaceUpdated, before, &w)
+		return c.saveWorkspace(roster.ActionWorkspaceUpdated, before, &w)
 	})
-	return WorkspaceView{Workspace: w, Access: access}, err
+	return roster.WorkspaceView{Workspace: w, Access: access}, err
 }
 
 // saveWorkspace stores after, stamping it updated now, and audits the change.
@@ -238,12 +212,12 @@ func (c *change) saveWorkspace(action string, before roster.Workspace, after *ro
 	if err := c.tx.UpdateWorkspace(c.ctx, *after); err != nil {
 		return err
 	}
-	return c.auditIn(action, TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(*after))
+	return c.auditIn(action, roster.TargetWorkspace, after.ID, &after.OrgID, &after.ID, workspaceAudit(before), workspaceAudit(*after))
 }
 
 // SetArchived archives or restores a workspace (admins). While archived,
 // every scoped access is 410 and lists leave it out (rule 5).
-func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (WorkspaceView, error) {
+func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (roster.WorkspaceView, error) {
 	var w roster.Workspace
 	var access roster.Access
 	err := s.update(ctx, func(c *change) error {
@@ -262,14 +236,14 @@ func (s *Service) SetArchived(ctx context.Context, id string, archived bool) (Wo
 		if err := c.markWorkspaceSeats(w.ID); err != nil {
 			return err
 		}
-		action := ActionWorkspaceRestored
+		action := roster.ActionWorkspaceRestored
 		w.ArchivedAt = nil
 		if archived {
-			action, w.ArchivedAt = ActionWorkspaceArchived, &c.now
+			action, w.ArchivedAt = roster.ActionWorkspaceArchived, &c.now
 		}
 		return c.saveWorkspace(action, before, &w)
 	})
-	return WorkspaceView{Workspace: w, Access: access}, err
+	return roster.WorkspaceView{Workspace: w, Access: access}, err
 }
 
 // DeleteWorkspace deletes a workspace and its memberships (owners only).
@@ -288,7 +262,7 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 		if err := c.tx.DeleteWorkspace(ctx, id, c.now); err != nil {
 			return err
 		}
-		return c.auditIn(ActionWorkspaceDeleted, TargetWorkspace, id, &w.OrgID, &w.ID, workspaceAudit(w), nil)
+		return c.auditIn(roster.ActionWorkspaceDeleted, roster.TargetWorkspace, id, &w.OrgID, &w.ID, workspaceAudit(w), nil)
 	})
 }
 
@@ -329,7 +303,7 @@ func (s *Service) GetSettings(ctx context.Context, id string) (roster.Workspace,
 }
 
 // UpdateSettings changes a workspace's settings (admins).
-func (s *Service) UpdateSettings(ctx context.Context, id string, p SettingsPatch) (roster.Workspace, error) {
+func (s *Service) UpdateSettings(ctx context.Context, id string, p roster.SettingsPatch) (roster.Workspace, error) {
 	var w roster.Workspace
 	err := s.update(ctx, func(c *change) error {
 		before, wa, err := c.workspace(id, false)
@@ -357,7 +331,7 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, p SettingsPatch
 		if err := checkValues(w.Values); err != nil {
 			return err
 		}
-		return c.saveWorkspace(ActionWorkspaceSettings, before, &w)
+		return c.saveWorkspace(roster.ActionWorkspaceSettings, before, &w)
 	})
 	return w, err
 }
