@@ -111,3 +111,33 @@ func TestMigrationsDownAndUpAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrationStatusListsRiver: River's migrations are Roster's goose
+// migrations 5 to 12, named after River's, and a fresh store has applied
+// them with Roster's.
+func TestMigrationStatusListsRiver(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		states, err := rostertest.OpenStore(t, b).MigrationStatus(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]string{
+			1:  "00001_users_tokens_audit.sql",
+			4:  "00004_invitations_access_requests.sql",
+			5:  "river 001 create river migration",
+			6:  "river 002 initial schema",
+			12: "river 008 job id autoincrement",
+		}
+		for i, s := range states {
+			if s.Version != int64(i+1) || !s.Applied {
+				t.Errorf("migration %d: %+v, want version %d applied", i, s, i+1)
+			}
+			if name, ok := want[s.Version]; ok && s.Name != name {
+				t.Errorf("migration %d is named %q, want %q", s.Version, s.Name, name)
+			}
+		}
+		if len(states) < 12 {
+			t.Errorf("%d migrations, want at least 12: %+v", len(states), states)
+		}
+	})
+}
