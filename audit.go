@@ -77,6 +77,7 @@ const (
 	ActionInvitationRevoked  = "invitation.revoked"
 	ActionInvitationResent   = "invitation.resent"
 	ActionInvitationAccepted = "invitation.accepted"
+	ActionInvitationExpired  = "invitation.expired"
 	ActionRequestCreated     = "access_request.created"
 	ActionRequestApproved    = "access_request.approved"
 	ActionRequestDenied      = "access_request.denied"
@@ -92,6 +93,7 @@ const (
 	ActionMemberCreated    = "membership.created"
 	ActionMemberUpdated    = "membership.updated"
 	ActionMemberDeleted    = "membership.deleted"
+	ActionMemberExpired    = "membership.expired"
 	TargetOrgMembership    = "org_membership"
 	TargetMembership       = "membership"
 )
@@ -116,4 +118,11 @@ const (
 	ActionSeatsChanged = "seats.changed"
 	ActionPlanUpdated  = "org.plan_updated"
 	TargetSeats        = "seats"
+)
+
+// Audit actions of tasks staff act on.
+const (
+	ActionTaskCancelled = "task.cancelled"
+	ActionTaskRetried   = "task.retried"
+	TargetTask          = "task"
 )

@@ -82,6 +82,10 @@ const (
 	CodeBusy                  = "busy"
 	CodeDatabaseUnavailable   = "database_unavailable"
 	CodeRequestTimeout        = "request_timeout"
+	CodeTaskNotFound          = "task_not_found"
+	CodeTaskNotCancellable    = "task_not_cancellable"
+	CodeTaskNotRetryable      = "task_not_retryable"
+	CodeInvalidTaskType       = "invalid_task_type"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for

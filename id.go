@@ -28,6 +28,10 @@ func NewID(prefix string) string {
 
 // ValidID reports whether s is a well-formed identifier with the given prefix.
 func ValidID(prefix, s string) bool {
+	if prefix == PrefixTask {
+		_, ok := ParseTaskID(s)
+		return ok
+	}
 	body, ok := strings.CutPrefix(s, prefix)
 	if !ok || len(body) != idBodyLen {
 		return false

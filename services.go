@@ -19,6 +19,7 @@ type Services interface {
 	InvitationService
 	SeatService
 	AuditService
+	TaskService
 	Hearing
 }
 
@@ -117,6 +118,15 @@ type SeatService interface {
 // AuditService reads the audit log.
 type AuditService interface {
 	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
+}
+
+// TaskService shows operators Roster's durable work and lets them cancel
+// and retry it.
+type TaskService interface {
+	ListTasks(ctx context.Context, f TaskFilter, p Page) ([]Task, string, error)
+	GetTask(ctx context.Context, id string) (Task, error)
+	CancelTask(ctx context.Context, id string) (Task, error)
+	RetryTask(ctx context.Context, id string) (Task, error)
 }
 
 // Hearing tells whether a replica hears the others' cache invalidations.

@@ -26,6 +26,7 @@ type Tx interface {
 	InvitationWriter
 	TokenWriter
 	AuditWriter
+	TaskWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error
@@ -36,6 +37,7 @@ type Store interface {
 	Reader
 	TokenToucher
 	IdempotencyWriter
+	TaskQueue
 	// Update runs fn in a write transaction and commits if fn returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Listen tells l of every invalidation committed by any replica until

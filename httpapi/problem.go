@@ -100,6 +100,7 @@ var enumFieldCodes = map[string]string{
 	"status":        roster.CodeInvalidStatus,
 	"platform_role": roster.CodeInvalidPlatformRole,
 	"kind":          roster.CodeInvalidTokenKind,
+	"type":          roster.CodeInvalidTaskType,
 }
 
 // humaError replaces huma's error constructor: huma reports schema

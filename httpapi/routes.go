@@ -109,6 +109,13 @@ func (s *Server) routes() {
 	huma.Register(api, s.op("deny-access-request", http.MethodPost, "/v1/workspaces/{ws}/access-requests/{id}/deny", byBody, invitations, "Deny an access request", ""), s.denyAccessRequest)
 	huma.Register(api, s.op("preview-seats", http.MethodPost, "/v1/orgs/{org}/seats/preview", byBody, orgs, "How many new paid seats inviting these emails would take", ""), s.previewSeats)
 
+	// Tasks
+	tasks := []string{"Tasks"}
+	huma.Register(api, s.op("list-tasks", http.MethodGet, "/v1/admin/tasks", byBody, tasks, "List tasks", "Platform admins and service tokens. Newest first."), listOf(roster.PrefixTask, toTask, s.listTasks))
+	huma.Register(api, s.op("get-task", http.MethodGet, "/v1/admin/tasks/{id}", byBody, tasks, "Get a task", "Platform admins and service tokens."), s.getTask)
+	huma.Register(api, s.op("cancel-task", http.MethodPost, "/v1/admin/tasks/{id}/cancel", byBody, tasks, "Cancel a scheduled task", "409 `task_not_cancellable` once it has started or finished."), s.cancelTask)
+	huma.Register(api, s.op("retry-task", http.MethodPost, "/v1/admin/tasks/{id}/retry", byBody, tasks, "Run a failed or cancelled task again, now", "409 `task_not_retryable` for any other task."), s.retryTask)
+
 	// Plain routes, outside the API document
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)

@@ -92,7 +92,7 @@ func (s *Service) Invite(ctx context.Context, wsID string, in roster.NewInvitati
 			return err
 		}
 		out = roster.IssuedInvitation{Invitation: inv, Secret: secret, AcceptURL: s.acceptURL(secret), Created: true}
-		return c.auditInvitation(roster.ActionInvitationCreated, nil, &inv)
+		return c.invitationChanged(roster.ActionInvitationCreated, nil, &inv)
 	})
 	return out, err
 }
@@ -199,7 +199,12 @@ func seatStatusOf(ctx context.Context, r roster.Reader, org roster.Org, emailKey
 	return seated, pending, err
 }
 
-func (c *change) auditInvitation(action string, before, after *roster.Invitation) error {
+// invitationChanged records a change of an invitation: its audit event and,
+// when the change opened it or moved its expiry, the task that expires it.
+func (c *change) invitationChanged(action string, before, after *roster.Invitation) error {
+	if err := c.scheduleInvitationExpiry(before, after); err != nil {
+		return err
+	}
 	inv := after
 	if inv == nil {
 		inv = before
@@ -302,7 +307,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, wsID, id string) error {
 		if err := c.tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
 		}
-		return c.auditInvitation(roster.ActionInvitationRevoked, &before, &inv)
+		return c.invitationChanged(roster.ActionInvitationRevoked, &before, &inv)
 	})
 }
 
@@ -349,7 +354,7 @@ func (s *Service) ResendInvitation(ctx context.Context, wsID, id string) (roster
 			return err
 		}
 		out = roster.IssuedInvitation{Invitation: inv, Secret: secret, AcceptURL: s.acceptURL(secret)}
-		return c.auditInvitation(roster.ActionInvitationResent, &before, &inv)
+		return c.invitationChanged(roster.ActionInvitationResent, &before, &inv)
 	})
 	return out, err
 }
@@ -427,7 +432,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (rost
 			return err
 		}
 		out = roster.Accepted{Invitation: inv, Membership: m}
-		return c.auditInvitation(roster.ActionInvitationAccepted, &before, &inv)
+		return c.invitationChanged(roster.ActionInvitationAccepted, &before, &inv)
 	})
 	return out, err
 }

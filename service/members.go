@@ -60,7 +60,7 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, existing); err != nil {
 			return roster.WorkspaceMembership{}, false, err
 		}
-		return existing, false, c.auditMembership(roster.ActionMemberUpdated, &before, &existing)
+		return existing, false, c.membershipChanged(roster.ActionMemberUpdated, &before, &existing)
 	}
 
 	m := roster.WorkspaceMembership{ID: roster.NewID(roster.PrefixMembership), WorkspaceID: w.ID, OrgID: w.OrgID,
@@ -75,18 +75,24 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		winner, err := c.tx.GetWorkspaceMembership(c.ctx, w.ID, g.userID)
 		return winner, false, err
 	}
-	return m, true, c.auditMembership(roster.ActionMemberCreated, nil, &m)
+	return m, true, c.membershipChanged(roster.ActionMemberCreated, nil, &m)
 }
 
 // endWorkspaceMember soft-deletes a workspace membership.
 func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
+	return c.endWorkspaceMemberAs(m, roster.ActionMemberDeleted)
+}
+
+// endWorkspaceMemberAs soft-deletes a workspace membership, recorded as
+// action (removed, or expired).
+func (c *change) endWorkspaceMemberAs(m roster.WorkspaceMembership, action string) error {
 	c.markSeat(m.OrgID, m.UserID)
 	before := m
 	m.DeletedAt, m.UpdatedAt = &c.now, c.now
 	if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
 		return err
 	}
-	return c.auditMembership(roster.ActionMemberDeleted, &before, nil)
+	return c.membershipChanged(action, &before, nil)
 }
 
 // setOrgMember gives a user a role in an organisation. A new member's
@@ -141,14 +147,19 @@ func (c *change) promoteExternals(orgID, userID string) error {
 		if err := c.tx.UpdateWorkspaceMembership(c.ctx, m); err != nil {
 			return err
 		}
-		if err := c.auditMembership(roster.ActionMemberUpdated, &before, &m); err != nil {
+		if err := c.membershipChanged(roster.ActionMemberUpdated, &before, &m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *change) auditMembership(action string, before, after *roster.WorkspaceMembership) error {
+// membershipChanged records a change of a workspace membership: its audit
+// event and, when the change set or moved an expiry, the task that ends it.
+func (c *change) membershipChanged(action string, before, after *roster.WorkspaceMembership) error {
+	if err := c.scheduleMembershipEnd(before, after); err != nil {
+		return err
+	}
 	m := after
 	if m == nil {
 		m = before
@@ -207,7 +218,7 @@ func (c *change) endOrgMember(m roster.OrgMembership) error {
 	for _, wm := range ended {
 		gone := wm
 		gone.DeletedAt = nil
-		if err := c.auditMembership(roster.ActionMemberDeleted, &gone, nil); err != nil {
+		if err := c.membershipChanged(roster.ActionMemberDeleted, &gone, nil); err != nil {
 			return err
 		}
 	}

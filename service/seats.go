@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/roster-dev/roster"
 )
@@ -335,32 +334,4 @@ func (s *Service) RecheckSeats(ctx context.Context) (int, error) {
 		}
 	}
 	return len(due), nil
-}
-
-// KeepSeats runs RecheckSeats every interval until ctx ends, draining a
-// backlog batch by batch. Every replica may run it: recomputing a seat twice
-// changes nothing the second time.
-func (s *Service) KeepSeats(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		// A bounded number of batches per tick, so that a store that keeps
-		// reporting the same due seats cannot spin.
-		for range 20 {
-			batchCtx, cancel := context.WithTimeout(ctx, interval)
-			n, err := s.RecheckSeats(batchCtx)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("recomputing expiring seats", "err", err)
-			}
-			if err != nil || n < RecheckBatch {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

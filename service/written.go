@@ -196,6 +196,18 @@ func (t *trackedTx) InsertAudit(ctx context.Context, events ...roster.AuditEvent
 	return t.tx.InsertAudit(ctx, events...)
 }
 
+func (t *trackedTx) ScheduleTask(ctx context.Context, nt roster.NewTask) error {
+	return t.tx.ScheduleTask(ctx, nt)
+}
+
+func (t *trackedTx) CancelTask(ctx context.Context, id string) (roster.Task, error) {
+	return t.tx.CancelTask(ctx, id)
+}
+
+func (t *trackedTx) RetryTask(ctx context.Context, id string) (roster.Task, error) {
+	return t.tx.RetryTask(ctx, id)
+}
+
 func (t *trackedTx) Notify(ctx context.Context, message string) error {
 	return t.tx.Notify(ctx, message)
 }

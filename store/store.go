@@ -45,6 +45,8 @@ type Options struct {
 	// its locks after it. Roster never leaves a transaction idle on purpose.
 	// Requests carry their own, usually equal, deadline.
 	Timeout time.Duration
+	// Tasks tune how this store runs tasks.
+	Tasks TaskOptions
 }
 
 // DefaultTimeout is Options.Timeout when none is given.
@@ -66,6 +68,12 @@ type DB struct {
 	// alone hands a free connection to a random waiter, which leaves some
 	// writers waiting for many others.
 	writers chan struct{}
+	// Tasks: one River client inserts and administers them, another reads
+	// them (the same on PostgreSQL), and RunTasks adds those that work.
+	taskOpts   TaskOptions
+	taskWriter *taskClient
+	taskReader *taskClient
+	runners    runnerSet
 }
 
 var _ roster.Store = (*DB)(nil)
@@ -123,6 +131,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		}
 		db.schema = schema.String
 		db.channel = notifyChannel(schema.String)
+	}
+	if err := db.openTasks(opts.Tasks); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }

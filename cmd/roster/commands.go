@@ -25,9 +25,6 @@ const (
 	defaultListen     = "127.0.0.1:8080"
 	defaultAdminEmail = "admin@localhost"
 	shutdownTimeout   = 30 * time.Second
-	// seatRecheckInterval bounds how long a seat stays accounted to a role
-	// whose membership has expired (the used count is exact regardless).
-	seatRecheckInterval = 30 * time.Second
 )
 
 func envOr(name, fallback string) string {
@@ -137,7 +134,10 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	if cfg.timeout <= 0 {
 		cfg.timeout = store.DefaultTimeout
 	}
-	db, err := openMigrated(ctx, cfg.dsn, store.Options{Timeout: cfg.timeout}, log)
+	// River, which runs tasks, reports at info level what Roster's own
+	// logs already say; its warnings and errors are worth keeping.
+	taskLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := openMigrated(ctx, cfg.dsn, store.Options{Timeout: cfg.timeout, Tasks: store.TaskOptions{Logger: taskLog}}, log)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,12 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	go svc.Run(listenCtx)
-	go svc.KeepSeats(roster.WithActor(listenCtx, roster.SystemActor()), seatRecheckInterval)
+	// Tasks stop after the last request has been answered: a request may
+	// still schedule one.
+	tasksCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTasks()
+	tasksDone := make(chan error, 1)
+	go func() { tasksDone <- svc.RunTasks(tasksCtx) }()
 
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db),
 		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout})
@@ -182,6 +187,10 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopTasks()
+	if err := <-tasksDone; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

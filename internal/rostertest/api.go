@@ -38,6 +38,8 @@ type Config struct {
 	Service service.Options
 	API     httpapi.Options
 	Store   store.Options
+	// RunTasks makes the replica work tasks (WithTasks).
+	RunTasks bool
 }
 
 // Option changes a replica's Config.
@@ -56,6 +58,12 @@ func WithAPI(fn func(*httpapi.Options)) Option {
 // WithStore changes the store's options.
 func WithStore(fn func(*store.Options)) Option {
 	return func(c *Config) { fn(&c.Store) }
+}
+
+// WithTasks makes the replica work due tasks, as serve does. Tasks fall
+// due by the test's clock; RunDueTasks runs those due now.
+func WithTasks() Option {
+	return func(c *Config) { c.RunTasks = true }
 }
 
 // System is a context in which the service acts for the operator, as the
@@ -85,6 +93,7 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...Optio
 	for _, opt := range opts {
 		opt(&conf)
 	}
+	conf.Store.Tasks = TaskOptions(conf.Store.Tasks, clock)
 	db := OpenDSNWith(t, dsn, conf.Store)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -100,6 +109,17 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...Optio
 	case <-time.After(30 * time.Second):
 		t.Fatal("the replica never started listening for other replicas' changes")
 	}
+	tasksDone := make(chan struct{})
+	if conf.RunTasks {
+		go func() {
+			defer close(tasksDone)
+			if err := svc.RunTasks(ctx); err != nil {
+				t.Errorf("running tasks: %v", err)
+			}
+		}()
+	} else {
+		close(tasksDone)
+	}
 	apiOpts := conf.API
 	apiOpts.Clock, apiOpts.Logger, apiOpts.Pools = clock.Now, log, db.Pools()
 	api := httpapi.New(svc, db, apiOpts)
@@ -107,6 +127,7 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...Optio
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
+		<-tasksDone // before the store closes
 	})
 	return &Env{T: t, Backend: b, DSN: dsn, DB: db, Service: svc, API: api, HTTP: srv, Clock: clock,
 		validator: NewOpenAPIValidator(t, api.OpenAPI())}
