@@ -69,11 +69,10 @@ type DB struct {
 	// writers waiting for many others.
 	writers chan struct{}
 	// Tasks: one River client inserts and administers them, another reads
-	// them (the same on PostgreSQL), and RunTasks adds those that work.
+	// them (the same on PostgreSQL), and RunTasks adds one that works them.
 	taskOpts   TaskOptions
 	taskWriter *taskClient
 	taskReader *taskClient
-	runners    runnerSet
 }
 
 var _ roster.Store = (*DB)(nil)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -304,7 +303,16 @@ type taskWorker struct {
 }
 
 func (w *taskWorker) Work(ctx context.Context, j *river.Job[taskArgs]) error {
-	return w.h.HandleTask(ctx, toTask(j.JobRow))
+	// A task that has started can no longer be cancelled, so a cancellation
+	// River relays to a running task (a stale one, when a task is cancelled
+	// and at once retried) does not interrupt it; its deadline still holds.
+	run := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		run, cancel = context.WithDeadline(run, deadline)
+		defer cancel()
+	}
+	return w.h.HandleTask(run, toTask(j.JobRow))
 }
 
 // RunTasks works due tasks with h until ctx ends, then lets the running
@@ -332,8 +340,6 @@ func (db *DB) RunTasks(ctx context.Context, h roster.TaskHandler, recurring []ro
 	if err != nil {
 		return fmt.Errorf("tasks: %w", err)
 	}
-	db.runners.Store(client, struct{}{})
-	defer db.runners.Delete(client)
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("tasks: %w", err)
 	}
@@ -357,16 +363,37 @@ func (db *DB) listenerPool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pgxpool.NewWithConfig(ctx, pc)
 }
 
-// WakeTasks makes the replicas look for due tasks now instead of at their
-// next scheduling round (seconds away): for tests that move the clock.
+// WakeTasks makes every task due by the task clock runnable now, instead
+// of at River's next scheduling round (seconds away): for tests that move
+// the clock.
 func (db *DB) WakeTasks(ctx context.Context) error {
-	var err error
-	db.runners.Range(func(c, _ any) bool {
-		err = errors.Join(err, c.(*taskClient).Notify().RequestResign(ctx))
-		return true
+	now := db.taskNow()
+	params := river.NewJobListParams().Kinds(taskKind).States(rivertype.JobStateScheduled, rivertype.JobStateRetryable).First(10_000)
+	res, err := db.taskWriter.JobList(ctx, params)
+	if err != nil {
+		return fmt.Errorf("wake tasks: %w", err)
+	}
+	// River's scheduler may promote and run these meanwhile: each is made
+	// runnable only if, under its row lock, it is still waiting (a retry of
+	// a task that has run would run it again).
+	return db.Update(ctx, func(rtx roster.Tx) error {
+		t := rtx.(*tx)
+		for _, j := range res.Jobs {
+			if j.ScheduledAt.After(now) {
+				continue
+			}
+			var state string
+			err := t.x.QueryRowContext(ctx, db.rebind(`SELECT state FROM river_job WHERE id = ?`+t.forUpdate()), j.ID).Scan(&state)
+			if err != nil {
+				return fmt.Errorf("wake task %d: %w", j.ID, err)
+			}
+			if s := rivertype.JobState(state); s != rivertype.JobStateScheduled && s != rivertype.JobStateRetryable {
+				continue
+			}
+			if _, err := db.taskWriter.JobRetryTx(ctx, t.sqlTx, j.ID); err != nil {
+				return fmt.Errorf("wake task %d: %w", j.ID, err)
+			}
+		}
+		return nil
 	})
-	return err
 }
-
-// runnerSet tracks the clients working tasks on this store.
-type runnerSet = sync.Map
