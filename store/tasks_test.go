@@ -303,3 +303,45 @@ func TestTasksRunOnceAcrossReplicas(t *testing.T) {
 		t.Logf("%d tasks on two replicas in %v (%.0f tasks/s): 0 twice, 0 early", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
 	})
 }
+
+// TestAbandonedClaimIsTakenOver: a task claimed by a replica that died
+// mid-run (its row still says running, claimed long ago) is taken over by
+// another and completed once.
+func TestAbandonedClaimIsTakenOver(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		// River judges a claim's age by the real clock: this test's clock
+		// is the real time.
+		clock := rostertest.NewClockAt(time.Now().UTC())
+		opts := rostertest.TaskOptions(store.TaskOptions{RescueAfter: time.Hour}, clock)
+		db := rostertest.OpenDSNWith(t, rostertest.NewDSN(t, b), store.Options{Tasks: opts})
+		schedule(t, db, roster.NewTask{Type: roster.TaskSeatRecheck})
+
+		// What a replica that claimed the task two hours ago and died leaves.
+		claimed := any(time.Now().UTC().Add(-2 * time.Hour))
+		stmt := `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = $1`
+		if db.Dialect() == store.SQLite {
+			claimed = claimed.(time.Time).Format("2006-01-02 15:04:05.000") // River's SQLite time format
+			stmt = `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = ?`
+		}
+		pool := db.Pools()["main"]
+		if pool == nil {
+			pool = db.Pools()["write"]
+		}
+		if _, err := pool.ExecContext(context.Background(), stmt, claimed); err != nil {
+			t.Fatal(err)
+		}
+		id := listTasks(t, db, roster.TaskFilter{Status: roster.TaskProcessing}, roster.Page{})[0].ID
+
+		var runs atomic.Int32
+		runTasks(t, db, handlerFunc(func(context.Context, roster.Task) error { runs.Add(1); return nil }))
+		waitFor(t, "the abandoned task is taken over and completed", func() bool {
+			clock.Advance(time.Second) // past the retry's backoff
+			db.WakeTasks(context.Background())
+			got, err := db.GetTask(context.Background(), id)
+			return err == nil && got.Status == roster.TaskCompleted
+		})
+		if got, _ := db.GetTask(context.Background(), id); runs.Load() != 1 || got.Attempts != 2 {
+			t.Errorf("taken over: %d runs here, %d attempts in all; want 1 and 2", runs.Load(), got.Attempts)
+		}
+	})
+}
