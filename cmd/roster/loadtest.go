@@ -111,6 +111,9 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go svc.Run(runCtx)
+	tasksDone := make(chan error, 1)
+	go func() { tasksDone <- svc.RunTasks(runCtx) }() // as serve does: the writes' tasks run beside them
+	defer func() { stop(); <-tasksDone }()            // before the store closes
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, QuietRequests: true})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
