@@ -3,6 +3,7 @@ package roster
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -49,6 +50,66 @@ type AuditEvent struct {
 	After        json.RawMessage // nil when the object no longer exists
 	RequestID    string
 	IP           string
+	// UserID is the user the change is about, when it is about one: the
+	// event stream shows it to them.
+	UserID *string
+	// Notify names the users the host application should tell of the change
+	// (DOMAIN §7): all owners, never one of them, never support staff.
+	Notify []string
+	// Cursor is the event's place in the log, set when it is read.
+	Cursor EventCursor
+}
+
+// EventCursor is a place in the event log. Events are read in cursor
+// order, and an event never commits behind a cursor already handed out.
+type EventCursor struct {
+	TxID uint64 // the writing transaction, on PostgreSQL; 0 on SQLite
+	Seq  int64
+}
+
+// Before reports whether c comes before d in the log.
+func (c EventCursor) Before(d EventCursor) bool {
+	return c.TxID < d.TxID || (c.TxID == d.TxID && c.Seq < d.Seq)
+}
+
+// Event is one change as the event stream and webhooks carry it: the audit
+// event under its public shape.
+type Event struct {
+	ID          string
+	Type        string
+	CreatedAt   time.Time
+	OrgID       *string
+	WorkspaceID *string
+	ActorID     *string         // the user who made the change, or whom a service token acted for
+	Data        json.RawMessage // the object after the change (before, when deleted), what changed, user_id, notify
+	Cursor      EventCursor
+}
+
+// EventLog reads the audit log as a stream of events, oldest first.
+type EventLog interface {
+	// EventsAfter returns up to limit events after cur: only those no
+	// transaction still running can precede.
+	EventsAfter(ctx context.Context, cur EventCursor, limit int) ([]AuditEvent, error)
+	// EventCursorOf returns the place of the event with id (ErrNotFound).
+	EventCursorOf(ctx context.Context, id string) (EventCursor, error)
+	// EventsNow returns where a stream that starts now begins.
+	EventsNow(ctx context.Context) (EventStart, error)
+}
+
+// EventStart is where a stream that starts now begins: after Cursor,
+// leaving out the events of transactions that had already committed (on
+// PostgreSQL, such events may still lie after Cursor: transactions commit
+// out of order).
+type EventStart struct {
+	Cursor EventCursor
+	// Events of transactions below Xmax and not Running had committed.
+	Xmax    uint64
+	Running []uint64
+}
+
+// Past reports whether an event at c had committed when the stream started.
+func (s EventStart) Past(c EventCursor) bool {
+	return c.TxID < s.Xmax && !slices.Contains(s.Running, c.TxID)
 }
 
 // AuditFilter narrows the audit log. Empty fields do not filter.
@@ -61,9 +122,10 @@ type AuditFilter struct {
 	Until       *time.Time
 }
 
-// AuditStore reads the audit log, newest first.
+// AuditStore reads the audit log: newest first, or as events.
 type AuditStore interface {
 	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, error)
+	EventLog
 }
 
 // AuditWriter appends to the audit log inside the mutation's transaction.
@@ -126,3 +188,18 @@ const (
 	ActionTaskRetried   = "task.retried"
 	TargetTask          = "task"
 )
+
+// EventTypes lists every event type: every audit action.
+var EventTypes = []string{
+	ActionUserCreated, ActionUserUpdated, ActionUserDeleted, ActionUserBootstrapped, ActionTokenCreated, ActionTokenRevoked,
+	ActionInvitationCreated, ActionInvitationRevoked, ActionInvitationResent, ActionInvitationAccepted, ActionInvitationExpired,
+	ActionRequestCreated, ActionRequestApproved, ActionRequestDenied,
+	ActionOrgMemberCreated, ActionOrgMemberUpdated, ActionOrgMemberDeleted,
+	ActionMemberCreated, ActionMemberUpdated, ActionMemberDeleted, ActionMemberExpired,
+	ActionOrgCreated, ActionOrgUpdated, ActionOrgDeleted, ActionPlanUpdated,
+	ActionWorkspaceCreated, ActionWorkspaceUpdated, ActionWorkspaceDeleted, ActionWorkspaceArchived, ActionWorkspaceRestored, ActionWorkspaceSettings,
+	ActionSeatsChanged, ActionTaskCancelled, ActionTaskRetried,
+}
+
+// IsEventType reports whether t is an event type.
+func IsEventType(t string) bool { return slices.Contains(EventTypes, t) }

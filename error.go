@@ -86,6 +86,9 @@ const (
 	CodeTaskNotCancellable    = "task_not_cancellable"
 	CodeTaskNotRetryable      = "task_not_retryable"
 	CodeInvalidTaskType       = "invalid_task_type"
+	CodeUnknownEventType      = "unknown_event_type"
+	CodeUnknownEvent          = "unknown_event"
+	CodeStreamLagging         = "stream_lagging"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for

@@ -62,6 +62,7 @@ const (
 	PermMembersManageOwners Permission = "members.manage_owners"
 	PermWorkspaceDelete     Permission = "workspace.delete"
 	PermResourcesTransfer   Permission = "resources.transfer"
+	PermEventsRead          Permission = "events.read" // the workspace's events on the stream
 )
 
 // permissionMinimum is DOMAIN §2's permission table: the lowest workspace role
@@ -79,13 +80,14 @@ var permissionMinimum = map[Permission]WorkspaceRole{
 	PermMembersManageOwners: RoleOwner,
 	PermWorkspaceDelete:     RoleOwner,
 	PermResourcesTransfer:   RoleOwner,
+	PermEventsRead:          RoleAdmin,
 }
 
 // Permissions lists every built-in permission in table order.
 var Permissions = []Permission{
 	PermWorkspaceRead, PermMembersRead, PermResourcesWrite, PermResourcesDelete, PermResourcesShare,
 	PermMembersManage, PermWorkspaceSettings, PermWorkspaceUpdate, PermWorkspaceArchive,
-	PermMembersManageOwners, PermWorkspaceDelete, PermResourcesTransfer,
+	PermMembersManageOwners, PermWorkspaceDelete, PermResourcesTransfer, PermEventsRead,
 }
 
 // MinimumRole returns the lowest role holding p, and whether p is known.
@@ -144,6 +146,7 @@ const (
 	OrgPermOwnersManage     OrgPermission = "org.members.manage_owners"
 	OrgPermBilling          OrgPermission = "org.billing"           // seats and plan
 	OrgPermCreateWorkspaces OrgPermission = "org.workspaces.create" // unless the organisation forbids members
+	OrgPermEvents           OrgPermission = "org.events.read"       // the organisation's events on the stream
 )
 
 // orgPermissionRoles is DOMAIN §2's organisation table. Billing is not
@@ -157,6 +160,7 @@ var orgPermissionRoles = map[OrgPermission][]OrgRole{
 	OrgPermOwnersManage:     {OrgOwner},
 	OrgPermBilling:          {OrgOwner, OrgAdmin, OrgBilling},
 	OrgPermCreateWorkspaces: {OrgOwner, OrgAdmin, OrgMember},
+	OrgPermEvents:           {OrgOwner, OrgAdmin},
 }
 
 // IsOrgPermission reports whether p is a known organisation permission.
@@ -167,7 +171,7 @@ func IsOrgPermission(p OrgPermission) bool {
 
 // OrgPermissions lists every organisation permission.
 var OrgPermissions = []OrgPermission{OrgPermRead, OrgPermDirectory, OrgPermUpdate, OrgPermDelete,
-	OrgPermMembersManage, OrgPermOwnersManage, OrgPermBilling, OrgPermCreateWorkspaces}
+	OrgPermMembersManage, OrgPermOwnersManage, OrgPermBilling, OrgPermCreateWorkspaces, OrgPermEvents}
 
 // Can reports whether org role r holds permission p.
 func (r OrgRole) Can(p OrgPermission) bool {

@@ -20,6 +20,7 @@ type Services interface {
 	SeatService
 	AuditService
 	TaskService
+	EventService
 	Hearing
 }
 
@@ -127,6 +128,21 @@ type TaskService interface {
 	GetTask(ctx context.Context, id string) (Task, error)
 	CancelTask(ctx context.Context, id string) (Task, error)
 	RetryTask(ctx context.Context, id string) (Task, error)
+}
+
+// EventService streams changes to those who may see them.
+type EventService interface {
+	// WatchEvents starts a watch after the event lastEventID (from now when
+	// empty) of the given types (all when none).
+	WatchEvents(ctx context.Context, lastEventID string, types []string) (EventWatch, error)
+}
+
+// EventWatch is one caller's view of the event stream.
+type EventWatch interface {
+	// Next returns the next event the caller may see; false when none came
+	// within wait.
+	Next(ctx context.Context, wait time.Duration) (Event, bool, error)
+	Close()
 }
 
 // Hearing tells whether a replica hears the others' cache invalidations.

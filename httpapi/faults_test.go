@@ -225,6 +225,8 @@ func TestInvalidationsSurviveListenerDrops(t *testing.T) {
 	ann, annToken := a.NewUserWithToken("ann@example.com")
 	var worst time.Duration
 	for round := range 10 {
+		// Each round drops a listening connection that is up: one drop each.
+		waitUntil(t, "replica b hears again", func() bool { return b.Service.Hearing() == nil })
 		tok := a.IssueToken(ann.ID, nil)
 		b.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/me", Token: tok.Token}) // cached on b, if b is current
 		killListener(t, application)

@@ -116,6 +116,16 @@ func (s *Server) routes() {
 	huma.Register(api, s.op("cancel-task", http.MethodPost, "/v1/admin/tasks/{id}/cancel", byBody, tasks, "Cancel a scheduled task", "409 `task_not_cancellable` once it has started or finished."), s.cancelTask)
 	huma.Register(api, s.op("retry-task", http.MethodPost, "/v1/admin/tasks/{id}/retry", byBody, tasks, "Run a failed or cancelled task again, now", "409 `task_not_retryable` for any other task."), s.retryTask)
 
+	// Events
+	events := []string{"Events"}
+	stream := s.op("stream-events", http.MethodGet, streamPath, http.StatusOK, events, "Stream events (Server-Sent Events)",
+		"`id:` is the event id, `event:` its type, `data:` the event. Platform admins and service tokens see every event; anyone else those of "+
+			"organisations they own or administer, of workspaces where they are admin or more, and those about themselves. "+
+			"Resume with `Last-Event-ID`; a comment line comes at least every 15 s. A client that falls behind is disconnected and resumes.")
+	stream.Responses = map[string]*huma.Response{"200": {Description: "The stream", Content: map[string]*huma.MediaType{
+		"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}}}}
+	huma.Register(api, stream, s.streamEvents)
+
 	// Plain routes, outside the API document
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)

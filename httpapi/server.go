@@ -46,6 +46,9 @@ type Options struct {
 	// BodyReadTimeout bounds reading one request's body (a slow client);
 	// the bound ends with the read. Default 5 s.
 	BodyReadTimeout time.Duration
+	// StreamHeartbeat is how often an idle event stream sends a comment
+	// line. Default 10 s.
+	StreamHeartbeat time.Duration
 }
 
 // Server is Roster's HTTP API.
@@ -62,6 +65,10 @@ type Server struct {
 	api         huma.API
 	metrics     metrics
 	handler     http.Handler
+	heartbeat   time.Duration
+	// closing ends when the server shuts down, and with it every stream.
+	closing      context.Context
+	closeStreams context.CancelFunc
 }
 
 type metrics struct {
@@ -87,8 +94,12 @@ func New(svc roster.Services, store Idempotency, opts Options) *Server {
 	if opts.BodyReadTimeout <= 0 {
 		opts.BodyReadTimeout = DefaultRequestTimeout
 	}
+	if opts.StreamHeartbeat <= 0 {
+		opts.StreamHeartbeat = DefaultStreamHeartbeat
+	}
 	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests,
-		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux()}
+		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux(), heartbeat: opts.StreamHeartbeat}
+	s.closing, s.closeStreams = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opts.Pools, svc)
 	useRosterProblems()
 	s.api = humago.New(s.mux, apiConfig())

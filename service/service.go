@@ -35,6 +35,12 @@ type Options struct {
 	// heard every invalidation committed that long ago reads the database
 	// instead. Default one second.
 	MaxStaleness time.Duration
+	// StreamBuffer is how many events a stream client may fall behind
+	// before it is cut off (to resume with Last-Event-ID). Default 1,024.
+	StreamBuffer int
+	// StreamPoll is how often the event stream looks for other replicas'
+	// events. Default 50 ms.
+	StreamPoll time.Duration
 }
 
 // Service implements Roster's use cases (roster.Services) on top of a
@@ -49,6 +55,7 @@ type Service struct {
 	inviteURL           string
 	origin              string // names this replica on the invalidations it sends
 	hearing             *hearing
+	hub                 *eventHub
 }
 
 var _ roster.Services = (*Service)(nil)
@@ -73,11 +80,13 @@ func New(store roster.Store, opts Options) *Service {
 	s.auth = newAuthCache(opts.AuthCacheSize)
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current
+	s.hub = newEventHub(s, opts.StreamBuffer, opts.StreamPoll)
 	return s
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	go s.hub.run(ctx)
 	return s.store.Listen(ctx, s.hearing)
 }
 
@@ -150,6 +159,9 @@ func (s *Service) update(ctx context.Context, fn func(c *change) error) error {
 	for _, m := range done.tx.stale {
 		s.auth.apply(m)
 	}
+	if len(done.audits) > 0 {
+		s.hub.poke()
+	}
 	return nil
 }
 
@@ -187,6 +199,7 @@ func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID
 	if e.After, err = auditJSON(after); err != nil {
 		return err
 	}
+	e.UserID = subjectOf(targetType, targetID, before, after)
 	c.audits = append(c.audits, e)
 	return nil
 }
@@ -194,6 +207,9 @@ func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID
 // flush writes the change's audit events and its invalidations for other
 // replicas, each in one statement: a write's time is mostly round trips.
 func (c *change) flush() error {
+	if err := c.addNotify(); err != nil {
+		return err
+	}
 	if err := c.tx.InsertAudit(c.ctx, c.audits...); err != nil {
 		return err
 	}

@@ -3,30 +3,117 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster"
 )
 
 const auditColumns = `id, at, actor_user_id, actor_token_id, via, on_behalf_of, action, target_type, target_id,
-	org_id, workspace_id, before_json, after_json, request_id, ip`
+	org_id, workspace_id, before_json, after_json, request_id, ip, user_id, notify_json`
+
+// auditRead is what reads select: the columns written, and the place in
+// the log, which the database assigns (txid is text: PostgreSQL's xid8
+// has no driver type).
+const auditRead = auditColumns + `, seq, CAST(txid AS TEXT)`
 
 // InsertAudit appends events in one statement.
 func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	columns, row := auditColumns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	var seq int64
+	if t.db.dialect == SQLite {
+		// PostgreSQL numbers events from a sequence; SQLite's one writer
+		// numbers them after the last.
+		if err := t.x.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_events`).Scan(&seq); err != nil {
+			return failed("SELECT audit_events", err)
+		}
+		columns, row = columns+", seq", row+", ?"
+	}
+	row += ")"
 	rows := make([]string, len(events))
-	args := make([]any, 0, 15*len(events))
+	args := make([]any, 0, 18*len(events))
 	for i, e := range events {
 		rows[i] = row
+		notify, err := notifyArg(e.Notify)
+		if err != nil {
+			return err
+		}
 		args = append(args, e.ID, ts(e.At), strArg(e.ActorUserID), strArg(e.ActorTokenID), string(e.Via), strArg(e.OnBehalfOf),
 			e.Action, e.TargetType, e.TargetID, strArg(e.OrgID), strArg(e.WorkspaceID),
-			jsonArg(e.Before), jsonArg(e.After), e.RequestID, e.IP)
+			jsonArg(e.Before), jsonArg(e.After), e.RequestID, e.IP, strArg(e.UserID), notify)
+		if t.db.dialect == SQLite {
+			args = append(args, seq+int64(i)+1)
+		}
 	}
-	_, err := t.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES `+strings.Join(rows, ", "), args...)
+	_, err := t.exec(ctx, `INSERT INTO audit_events (`+columns+`) VALUES `+strings.Join(rows, ", "), args...)
 	return err
+}
+
+func notifyArg(ids []string) (any, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(ids)
+	return string(b), err
+}
+
+// EventsAfter reads the events after cur, oldest first. On PostgreSQL only
+// rows of transactions older than every running one are read: a later
+// reader can then never find an event behind its cursor.
+func (q queries) EventsAfter(ctx context.Context, cur roster.EventCursor, limit int) ([]roster.AuditEvent, error) {
+	var rows *sql.Rows
+	var err error
+	if q.db.dialect == Postgres {
+		rows, err = q.query(ctx, `SELECT `+auditRead+` FROM audit_events
+			WHERE (txid, seq) > (CAST(? AS xid8), ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY txid, seq LIMIT ?`, strconv.FormatUint(cur.TxID, 10), cur.Seq, limit)
+	} else {
+		rows, err = q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, cur.Seq, limit)
+	}
+	return collect(rows, err, scanAudit)
+}
+
+// EventCursorOf returns the place of an event in the log.
+func (q queries) EventCursorOf(ctx context.Context, id string) (roster.EventCursor, error) {
+	var c roster.EventCursor
+	var txid string
+	err := q.queryRow(ctx, `SELECT seq, CAST(txid AS TEXT) FROM audit_events WHERE id = ?`, id).Scan(&c.Seq, &txid)
+	if err != nil {
+		return c, err
+	}
+	c.TxID, err = strconv.ParseUint(txid, 10, 64)
+	return c, err
+}
+
+// EventsNow returns where a stream that starts now begins. On PostgreSQL
+// that is the current snapshot: everything of transactions older than the
+// oldest still running is past, and so is anything the snapshot sees.
+func (q queries) EventsNow(ctx context.Context) (roster.EventStart, error) {
+	if q.db.dialect != Postgres {
+		var start roster.EventStart
+		err := q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_events`).Scan(&start.Cursor.Seq)
+		return start, err
+	}
+	var xmin, xmax uint64
+	var running string
+	err := q.queryRow(ctx, `SELECT CAST(pg_snapshot_xmin(s) AS TEXT), CAST(pg_snapshot_xmax(s) AS TEXT),
+		COALESCE((SELECT string_agg(CAST(x AS TEXT), ',') FROM pg_snapshot_xip(s) x), '')
+		FROM pg_current_snapshot() s`).Scan(&xmin, &xmax, &running)
+	if err != nil {
+		return roster.EventStart{}, err
+	}
+	start := roster.EventStart{Cursor: roster.EventCursor{TxID: xmin, Seq: -1}, Xmax: xmax}
+	for _, x := range strings.Split(running, ",") {
+		if n, err := strconv.ParseUint(x, 10, 64); err == nil {
+			start.Running = append(start.Running, n)
+		}
+	}
+	return start, nil
 }
 
 func jsonArg(b []byte) any {
@@ -60,19 +147,29 @@ func (q queries) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.P
 		where, args = append(where, "at < ?"), append(args, ts(*f.Until))
 	}
 	args = append(args, p.Limit+1)
-	rows, err := q.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
+	rows, err := q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY id DESC LIMIT ?`, args...)
 	return collect(rows, err, scanAudit)
 }
 
 func scanAudit(r *sql.Rows) (roster.AuditEvent, error) {
 	var e roster.AuditEvent
-	var actorUser, actorToken, obo, org, ws sql.NullString
-	var before, after []byte
+	var actorUser, actorToken, obo, org, ws, user sql.NullString
+	var before, after, notify []byte
+	var txid string
 	err := r.Scan(&e.ID, timeDest{&e.At}, &actorUser, &actorToken, &e.Via, &obo, &e.Action, &e.TargetType, &e.TargetID,
-		&org, &ws, &before, &after, &e.RequestID, &e.IP)
+		&org, &ws, &before, &after, &e.RequestID, &e.IP, &user, &notify, &e.Cursor.Seq, &txid)
+	if err != nil {
+		return e, err
+	}
 	e.ActorUserID, e.ActorTokenID, e.OnBehalfOf = nullString(actorUser), nullString(actorToken), nullString(obo)
-	e.OrgID, e.WorkspaceID = nullString(org), nullString(ws)
+	e.OrgID, e.WorkspaceID, e.UserID = nullString(org), nullString(ws), nullString(user)
 	e.Before, e.After = before, after
+	if len(notify) > 0 {
+		if err := json.Unmarshal(notify, &e.Notify); err != nil {
+			return e, fmt.Errorf("audit notify: %w", err)
+		}
+	}
+	e.Cursor.TxID, err = strconv.ParseUint(txid, 10, 64)
 	return e, err
 }

@@ -171,6 +171,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 		return err
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv.RegisterOnShutdown(api.CloseStreams) // streams last until their clients leave: end them
 	log.Info("serving", "addr", ln.Addr().String(), "database", string(db.Dialect()))
 	fmt.Fprintf(out, "Roster is listening on http://%s\n", ln.Addr())
 	if listening != nil {
