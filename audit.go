@@ -90,6 +90,8 @@ type EventLog interface {
 	// EventsAfter returns up to limit events after cur: only those no
 	// transaction still running can precede.
 	EventsAfter(ctx context.Context, cur EventCursor, limit int) ([]AuditEvent, error)
+	// GetEvent returns one event (ErrNotFound).
+	GetEvent(ctx context.Context, id string) (AuditEvent, error)
 	// EventCursorOf returns the place of the event with id (ErrNotFound).
 	EventCursorOf(ctx context.Context, id string) (EventCursor, error)
 	// EventsNow returns where a stream that starts now begins.
@@ -182,11 +184,23 @@ const (
 	TargetSeats        = "seats"
 )
 
-// Audit actions of tasks staff act on.
+// Audit actions of tasks staff act on, and of the host application's
+// callbacks.
 const (
-	ActionTaskCancelled = "task.cancelled"
-	ActionTaskRetried   = "task.retried"
-	TargetTask          = "task"
+	ActionTaskCancelled     = "task.cancelled"
+	ActionTaskRetried       = "task.retried"
+	ActionCallbackScheduled = "callback.scheduled"
+	ActionCallbackDue       = "callback.due"
+	TargetTask              = "task"
+)
+
+// Audit actions of webhook endpoints.
+const (
+	ActionWebhookCreated  = "webhook.created"
+	ActionWebhookDeleted  = "webhook.deleted"
+	ActionWebhookRotated  = "webhook.secret_rotated"
+	ActionWebhookDisabled = "webhook.disabled"
+	TargetWebhook         = "webhook"
 )
 
 // EventTypes lists every event type: every audit action.
@@ -198,7 +212,8 @@ var EventTypes = []string{
 	ActionMemberCreated, ActionMemberUpdated, ActionMemberDeleted, ActionMemberExpired,
 	ActionOrgCreated, ActionOrgUpdated, ActionOrgDeleted, ActionPlanUpdated,
 	ActionWorkspaceCreated, ActionWorkspaceUpdated, ActionWorkspaceDeleted, ActionWorkspaceArchived, ActionWorkspaceRestored, ActionWorkspaceSettings,
-	ActionSeatsChanged, ActionTaskCancelled, ActionTaskRetried,
+	ActionSeatsChanged, ActionTaskCancelled, ActionTaskRetried, ActionCallbackScheduled, ActionCallbackDue,
+	ActionWebhookCreated, ActionWebhookDeleted, ActionWebhookRotated, ActionWebhookDisabled,
 }
 
 // IsEventType reports whether t is an event type.

@@ -89,6 +89,11 @@ const (
 	CodeUnknownEventType      = "unknown_event_type"
 	CodeUnknownEvent          = "unknown_event"
 	CodeStreamLagging         = "stream_lagging"
+	CodeWebhookNotFound       = "webhook_not_found"
+	CodeInvalidWebhookURL     = "invalid_webhook_url"
+	CodeUnknownWebhook        = "unknown_webhook"
+	CodePayloadTooLarge       = "payload_too_large"
+	CodeInvalidRunAt          = "invalid_run_at"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for

@@ -21,6 +21,7 @@ type Services interface {
 	AuditService
 	TaskService
 	EventService
+	WebhookService
 	Hearing
 }
 
@@ -143,6 +144,17 @@ type EventWatch interface {
 	// within wait.
 	Next(ctx context.Context, wait time.Duration) (Event, bool, error)
 	Close()
+}
+
+// WebhookService manages the host application's endpoints and callbacks.
+type WebhookService interface {
+	CreateWebhook(ctx context.Context, in NewWebhook) (Webhook, error)
+	ListWebhooks(ctx context.Context, p Page) ([]Webhook, string, error)
+	GetWebhook(ctx context.Context, id string) (Webhook, error)
+	DeleteWebhook(ctx context.Context, id string) error
+	RotateWebhookSecret(ctx context.Context, id string) (Webhook, error)
+	ListDeliveries(ctx context.Context, webhookID string, p Page) ([]Delivery, string, error)
+	CreateCallback(ctx context.Context, in NewCallback) (Task, error)
 }
 
 // Hearing tells whether a replica hears the others' cache invalidations.

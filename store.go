@@ -14,6 +14,7 @@ type Reader interface {
 	TokenStore
 	AuditStore
 	IdempotencyStore
+	WebhookStore
 }
 
 // Tx is a write transaction: it reads its own writes, and everything written
@@ -27,6 +28,7 @@ type Tx interface {
 	TokenWriter
 	AuditWriter
 	TaskWriter
+	WebhookWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error

@@ -19,10 +19,25 @@ const (
 	TaskInvitationExpiry TaskType = "invitation_expiry"
 	// TaskSeatRecheck recounts the seats whose expiry has passed.
 	TaskSeatRecheck TaskType = "seat_recheck"
+	// TaskWebhookDelivery delivers one event to one endpoint.
+	TaskWebhookDelivery TaskType = "webhook_delivery"
+	// TaskCallback is the host application's own one-shot work: at its
+	// time it becomes a callback.due event.
+	TaskCallback TaskType = "callback"
 )
 
 // TaskTypes lists every task type, in the order the API documents them.
-var TaskTypes = []TaskType{TaskMembershipExpiry, TaskInvitationExpiry, TaskSeatRecheck}
+var TaskTypes = []TaskType{TaskMembershipExpiry, TaskInvitationExpiry, TaskSeatRecheck, TaskWebhookDelivery, TaskCallback}
+
+// RetryLater is a task handler's answer when its work must be tried again
+// after Delay, without counting as a failed attempt of the task (the
+// handler keeps its own count, as webhook deliveries do).
+type RetryLater struct {
+	Delay  time.Duration
+	Reason string
+}
+
+func (r *RetryLater) Error() string { return "retry in " + r.Delay.String() + ": " + r.Reason }
 
 // TaskStatus is where a task is in its life.
 type TaskStatus string
@@ -104,7 +119,8 @@ type RecurringTask struct {
 // TaskWriter schedules and administers tasks in a transaction: what it does
 // takes effect exactly when the change commits.
 type TaskWriter interface {
-	ScheduleTask(ctx context.Context, t NewTask) error
+	// ScheduleTask returns the new task's id.
+	ScheduleTask(ctx context.Context, t NewTask) (string, error)
 	// CancelTask cancels a scheduled task: ErrTaskNotCancellable otherwise.
 	CancelTask(ctx context.Context, id string) (Task, error)
 	// RetryTask makes a failed or cancelled task due now:

@@ -116,6 +116,19 @@ func (s *Server) routes() {
 	huma.Register(api, s.op("cancel-task", http.MethodPost, "/v1/admin/tasks/{id}/cancel", byBody, tasks, "Cancel a scheduled task", "409 `task_not_cancellable` once it has started or finished."), s.cancelTask)
 	huma.Register(api, s.op("retry-task", http.MethodPost, "/v1/admin/tasks/{id}/retry", byBody, tasks, "Run a failed or cancelled task again, now", "409 `task_not_retryable` for any other task."), s.retryTask)
 
+	// Webhooks and callbacks
+	webhooks := []string{"Webhooks"}
+	huma.Register(api, s.op("create-webhook", http.MethodPost, "/v1/webhooks", http.StatusCreated, webhooks, "Register a webhook endpoint",
+		"Platform admins and service tokens. The secret is shown in this answer only."), s.createWebhook)
+	huma.Register(api, s.op("list-webhooks", http.MethodGet, "/v1/webhooks", byBody, webhooks, "List webhook endpoints", "Platform admins and service tokens."), listOf(roster.PrefixWebhook, toWebhook, s.listWebhooks))
+	huma.Register(api, s.op("get-webhook", http.MethodGet, "/v1/webhooks/{id}", byBody, webhooks, "Get a webhook endpoint", ""), s.getWebhook)
+	huma.Register(api, s.op("delete-webhook", http.MethodDelete, "/v1/webhooks/{id}", http.StatusNoContent, webhooks, "Delete a webhook endpoint", "Its pending deliveries stop."), s.deleteWebhook)
+	huma.Register(api, s.op("rotate-webhook-secret", http.MethodPost, "/v1/webhooks/{id}/rotate-secret", byBody, webhooks, "Give an endpoint a new secret",
+		"Shown in this answer only; for 24 hours deliveries carry signatures by both the old and the new secret."), s.rotateWebhookSecret)
+	huma.Register(api, s.op("list-webhook-deliveries", http.MethodGet, "/v1/webhooks/{id}/deliveries", byBody, webhooks, "An endpoint's deliveries", "Newest first."), listOf(roster.PrefixDelivery, toDelivery, s.listDeliveries))
+	huma.Register(api, s.op("create-callback", http.MethodPost, "/v1/tasks/callbacks", http.StatusCreated, tasks, "Schedule a callback",
+		"Service tokens and platform admins. At `run_at` a callback.due event carrying `payload` and the task id is delivered, signed and retried like any event."), s.createCallback)
+
 	// Events
 	events := []string{"Events"}
 	stream := s.op("stream-events", http.MethodGet, streamPath, http.StatusOK, events, "Stream events (Server-Sent Events)",

@@ -10,10 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/webhook"
 )
 
 // Options configure a Service. Zero values take defaults.
@@ -38,9 +41,17 @@ type Options struct {
 	// StreamBuffer is how many events a stream client may fall behind
 	// before it is cut off (to resume with Last-Event-ID). Default 1,024.
 	StreamBuffer int
-	// StreamPoll is how often the event stream looks for other replicas'
-	// events. Default 50 ms.
+	// StreamPoll is how often the event stream and the webhook dispatcher
+	// look for other replicas' events. Default 50 ms.
 	StreamPoll time.Duration
+	// WebhookClient delivers events (default: webhook.Client's defaults).
+	WebhookClient *webhook.Client
+	// WebhookSchedule spaces a failing delivery's attempts
+	// (default webhook.DefaultSchedule).
+	WebhookSchedule webhook.Schedule
+	// WebhookDenyPrivate refuses endpoints on loopback and private
+	// addresses, at registration and again at delivery.
+	WebhookDenyPrivate bool
 }
 
 // Service implements Roster's use cases (roster.Services) on top of a
@@ -56,6 +67,9 @@ type Service struct {
 	origin              string // names this replica on the invalidations it sends
 	hearing             *hearing
 	hub                 *eventHub
+	webhooks            *webhook.Client
+	webhookSchedule     webhook.Schedule
+	denyPrivate         bool
 }
 
 var _ roster.Services = (*Service)(nil)
@@ -81,12 +95,23 @@ func New(store roster.Store, opts Options) *Service {
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current
 	s.hub = newEventHub(s, opts.StreamBuffer, opts.StreamPoll)
+	s.webhooks, s.webhookSchedule, s.denyPrivate = opts.WebhookClient, opts.WebhookSchedule, opts.WebhookDenyPrivate
+	if s.webhooks == nil {
+		s.webhooks = &webhook.Client{}
+	}
+	if s.webhookSchedule == nil {
+		s.webhookSchedule = webhook.DefaultSchedule
+	}
+	if s.denyPrivate && s.webhooks.HTTP == nil {
+		s.webhooks.HTTP = &http.Client{Transport: &http.Transport{DialContext: webhook.DenyPrivate(&net.Dialer{Timeout: 10 * time.Second})}}
+	}
 	return s
 }
 
 // Run keeps the service's caches in step with other replicas until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	go s.hub.run(ctx)
+	go s.dispatch(ctx)
 	return s.store.Listen(ctx, s.hearing)
 }
 

@@ -37,9 +37,9 @@ type eventHub struct {
 	poll   time.Duration
 	wake   chan struct{}
 
-	mu      sync.Mutex
-	cursor  roster.EventCursor // every event up to here has been handed to the watchers
-	subs    map[*subscription]struct{}
+	mu     sync.Mutex
+	cursor roster.EventCursor // every event up to here has been handed to the watchers
+	subs   map[*subscription]struct{}
 }
 
 type subscription struct {

@@ -43,7 +43,8 @@ func (c *change) schedule(t roster.TaskType, runAt time.Time, payload any) error
 	if err != nil {
 		return fmt.Errorf("schedule %s: %w", t, err)
 	}
-	return c.tx.ScheduleTask(c.ctx, roster.NewTask{Type: t, RunAt: runAt, Payload: raw})
+	_, err = c.tx.ScheduleTask(c.ctx, roster.NewTask{Type: t, RunAt: runAt, Payload: raw})
+	return err
 }
 
 // scheduleMembershipEnd schedules the end of a membership whose expiry a
@@ -86,6 +87,14 @@ func (s *Service) HandleTask(ctx context.Context, t roster.Task) error {
 		return s.expireInvitation(ctx, p)
 	case roster.TaskSeatRecheck:
 		return s.recheckAllSeats(ctx)
+	case roster.TaskWebhookDelivery:
+		var p webhookDelivery
+		if err := json.Unmarshal(t.Payload, &p); err != nil {
+			return fmt.Errorf("task %s: %w", t.ID, err)
+		}
+		return s.deliverOnce(ctx, p)
+	case roster.TaskCallback:
+		return s.callbackDue(ctx, t)
 	}
 	return fmt.Errorf("task %s: no handler for type %q", t.ID, t.Type)
 }

@@ -196,7 +196,7 @@ func (t *trackedTx) InsertAudit(ctx context.Context, events ...roster.AuditEvent
 	return t.tx.InsertAudit(ctx, events...)
 }
 
-func (t *trackedTx) ScheduleTask(ctx context.Context, nt roster.NewTask) error {
+func (t *trackedTx) ScheduleTask(ctx context.Context, nt roster.NewTask) (string, error) {
 	return t.tx.ScheduleTask(ctx, nt)
 }
 
@@ -206,6 +206,30 @@ func (t *trackedTx) CancelTask(ctx context.Context, id string) (roster.Task, err
 
 func (t *trackedTx) RetryTask(ctx context.Context, id string) (roster.Task, error) {
 	return t.tx.RetryTask(ctx, id)
+}
+
+func (t *trackedTx) CreateWebhook(ctx context.Context, w roster.Webhook) error {
+	return t.tx.CreateWebhook(ctx, w)
+}
+
+func (t *trackedTx) UpdateWebhook(ctx context.Context, w roster.Webhook) error {
+	return t.tx.UpdateWebhook(ctx, w)
+}
+
+func (t *trackedTx) CreateDelivery(ctx context.Context, d roster.Delivery) error {
+	return t.tx.CreateDelivery(ctx, d)
+}
+
+func (t *trackedTx) UpdateDelivery(ctx context.Context, d roster.Delivery) error {
+	return t.tx.UpdateDelivery(ctx, d)
+}
+
+func (t *trackedTx) LockDispatch(ctx context.Context) (roster.EventCursor, bool, error) {
+	return t.tx.LockDispatch(ctx)
+}
+
+func (t *trackedTx) SetDispatch(ctx context.Context, cur roster.EventCursor) error {
+	return t.tx.SetDispatch(ctx, cur)
 }
 
 func (t *trackedTx) Notify(ctx context.Context, message string) error {

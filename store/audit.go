@@ -78,6 +78,19 @@ func (q queries) EventsAfter(ctx context.Context, cur roster.EventCursor, limit 
 	return collect(rows, err, scanAudit)
 }
 
+// GetEvent returns one event of the log.
+func (q queries) GetEvent(ctx context.Context, id string) (roster.AuditEvent, error) {
+	rows, err := q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE id = ?`, id)
+	events, err := collect(rows, err, scanAudit)
+	if err == nil && len(events) == 0 {
+		err = roster.ErrNotFound
+	}
+	if err != nil {
+		return roster.AuditEvent{}, err
+	}
+	return events[0], nil
+}
+
 // EventCursorOf returns the place of an event in the log.
 func (q queries) EventCursorOf(ctx context.Context, id string) (roster.EventCursor, error) {
 	var c roster.EventCursor

@@ -149,15 +149,16 @@ func (c riverClock) NowOrNil() *time.Time {
 }
 
 // ScheduleTask schedules t to run once this transaction commits.
-func (t *tx) ScheduleTask(ctx context.Context, nt roster.NewTask) error {
+func (t *tx) ScheduleTask(ctx context.Context, nt roster.NewTask) (string, error) {
 	opts := &river.InsertOpts{Tags: []string{string(nt.Type)}, MaxAttempts: nt.MaxAttempts}
 	if !nt.RunAt.IsZero() && nt.RunAt.After(t.db.taskNow()) {
 		opts.ScheduledAt = nt.RunAt
 	}
-	if _, err := t.db.taskWriter.InsertTx(ctx, t.sqlTx, taskArgs{Type: nt.Type, Payload: nt.Payload}, opts); err != nil {
-		return fmt.Errorf("schedule %s task: %w", nt.Type, translate(err))
+	res, err := t.db.taskWriter.InsertTx(ctx, t.sqlTx, taskArgs{Type: nt.Type, Payload: nt.Payload}, opts)
+	if err != nil {
+		return "", fmt.Errorf("schedule %s task: %w", nt.Type, translate(err))
 	}
-	return nil
+	return roster.TaskID(res.Job.ID), nil
 }
 
 // taskNow is the time tasks fall due by.
@@ -312,7 +313,12 @@ func (w *taskWorker) Work(ctx context.Context, j *river.Job[taskArgs]) error {
 		run, cancel = context.WithDeadline(run, deadline)
 		defer cancel()
 	}
-	return w.h.HandleTask(run, toTask(j.JobRow))
+	err := w.h.HandleTask(run, toTask(j.JobRow))
+	var later *roster.RetryLater
+	if errors.As(err, &later) {
+		return river.JobSnooze(later.Delay)
+	}
+	return err
 }
 
 // RunTasks works due tasks with h until ctx ends, then lets the running

@@ -32,7 +32,7 @@ func BenchmarkTasksEndToEnd(b *testing.B) {
 			for i := 0; i < b.N; i += 500 {
 				err := db.Update(context.Background(), func(tx roster.Tx) error {
 					for range min(500, b.N-i) {
-						if err := tx.ScheduleTask(context.Background(), roster.NewTask{Type: roster.TaskSeatRecheck}); err != nil {
+						if _, err := tx.ScheduleTask(context.Background(), roster.NewTask{Type: roster.TaskSeatRecheck}); err != nil {
 							return err
 						}
 					}

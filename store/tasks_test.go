@@ -29,7 +29,7 @@ func schedule(t *testing.T, db *store.DB, tasks ...roster.NewTask) {
 	t.Helper()
 	write(t, db, func(tx roster.Tx) error {
 		for _, nt := range tasks {
-			if err := tx.ScheduleTask(context.Background(), nt); err != nil {
+			if _, err := tx.ScheduleTask(context.Background(), nt); err != nil {
 				return err
 			}
 		}
@@ -59,7 +59,7 @@ func TestScheduledTasksCommitWithTheirTransaction(t *testing.T) {
 		runAt := clock.Now().Add(time.Hour)
 		rollback := errors.New("rolled back")
 		err := db.Update(ctx, func(tx roster.Tx) error {
-			if err := tx.ScheduleTask(ctx, roster.NewTask{Type: roster.TaskSeatRecheck, RunAt: runAt}); err != nil {
+			if _, err := tx.ScheduleTask(ctx, roster.NewTask{Type: roster.TaskSeatRecheck, RunAt: runAt}); err != nil {
 				return err
 			}
 			return rollback
