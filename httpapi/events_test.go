@@ -286,3 +286,22 @@ func TestEventStreamCrossesReplicas(t *testing.T) {
 	}
 	t.Logf("the event reached the other replica's client after %v", time.Since(start))
 }
+
+// TestNothingChangedNoEvent: a write that changes nothing (the same role
+// again, a rename to the same name) answers as usual and emits no event.
+func TestNothingChangedNoEvent(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		bob := env.CreateUser(map[string]any{"email": "bob@example.com"})
+		env.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+		env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + tn.ws.ID, Token: tn.aliceToken, Body: map[string]any{"name": "Same"}})
+		last := lastEventID(t, env)
+		env.PutMember(tn.aliceToken, tn.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 200)
+		env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + tn.ws.ID, Token: tn.aliceToken, Body: map[string]any{"name": "Same"}})
+		env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + tn.ws.ID, Token: tn.aliceToken, Body: map[string]any{}})
+		if got := lastEventID(t, env); got != last {
+			t.Errorf("a write that changed nothing emitted %s", got)
+		}
+	})
+}

@@ -217,7 +217,8 @@ func invitationAudit(i *roster.Invitation) any {
 		return nil
 	}
 	return map[string]any{"id": i.ID, "workspace_id": i.WorkspaceID, "email": i.Email, "role": i.Role, "invited_by": i.InvitedBy,
-		"expires_at": i.ExpiresAt, "accepted_at": i.AcceptedAt, "accepted_by": i.AcceptedBy, "revoked_at": i.RevokedAt}
+		"expires_at": i.ExpiresAt, "accepted_at": i.AcceptedAt, "accepted_by": i.AcceptedBy, "revoked_at": i.RevokedAt,
+		"open": i.Open, "secret_fingerprint": fingerprint(i.TokenHash)}
 }
 
 // ListInvitations lists a workspace's invitations with a status (pending by
@@ -487,3 +488,7 @@ func (c *change) inviterStillMay(inv roster.Invitation, w roster.Workspace) erro
 	}
 	return nil
 }
+
+// fingerprint names a secret's hash without giving it away: a resend,
+// which changes only the secret, shows as a change.
+func fingerprint(hash string) string { return hash[:min(len(hash), 8)] }

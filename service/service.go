@@ -4,6 +4,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -223,6 +224,9 @@ func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID
 	}
 	if e.After, err = auditJSON(after); err != nil {
 		return err
+	}
+	if e.Before != nil && bytes.Equal(e.Before, e.After) {
+		return nil // nothing changed: no event
 	}
 	e.UserID = subjectOf(targetType, targetID, before, after)
 	c.audits = append(c.audits, e)

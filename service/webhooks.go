@@ -77,7 +77,8 @@ func eventTypes(types []string) ([]string, error) {
 
 // webhookAudit records an endpoint, never its secrets.
 func webhookAudit(w roster.Webhook) map[string]any {
-	return map[string]any{"id": w.ID, "url": w.URL, "event_types": w.EventTypes, "description": w.Description, "disabled_at": w.DisabledAt}
+	return map[string]any{"id": w.ID, "url": w.URL, "event_types": w.EventTypes, "description": w.Description, "disabled_at": w.DisabledAt,
+		"previous_secret_until": w.PreviousUntil}
 }
 
 // ListWebhooks lists the endpoints.
@@ -134,13 +135,14 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (roster.We
 		if w, err = s.webhook(ctx, c.tx, id); err != nil {
 			return err
 		}
+		before := w
 		keys := webhook.Rotate(webhook.Keys{Current: w.Secret, Previous: w.PreviousSecret, PreviousUntil: timeOrZero(w.PreviousUntil)}, c.now)
 		until := keys.PreviousUntil
 		w.Secret, w.PreviousSecret, w.PreviousUntil, w.UpdatedAt = keys.Current, keys.Previous, &until, c.now
 		if err := c.tx.UpdateWebhook(c.ctx, w); err != nil {
 			return err
 		}
-		return c.audit(roster.ActionWebhookRotated, roster.TargetWebhook, id, nil, webhookAudit(w))
+		return c.audit(roster.ActionWebhookRotated, roster.TargetWebhook, id, webhookAudit(before), webhookAudit(w))
 	})
 	return w, err
 }
