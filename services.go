@@ -23,6 +23,7 @@ type Services interface {
 	EventService
 	WebhookService
 	Hearing
+	Stats
 }
 
 // Authenticator turns credentials into callers.
@@ -155,6 +156,17 @@ type WebhookService interface {
 	RotateWebhookSecret(ctx context.Context, id string) (Webhook, error)
 	ListDeliveries(ctx context.Context, webhookID string, p Page) ([]Delivery, string, error)
 	CreateCallback(ctx context.Context, in NewCallback) (Task, error)
+}
+
+// Stats are what a replica reports in its metrics.
+type Stats interface {
+	// StreamClients counts the event streams this replica serves.
+	StreamClients() int
+	// Deliveries counts this replica's webhook delivery attempts by
+	// outcome: succeeded, retried, failed.
+	Deliveries() map[string]uint64
+	// CountTasks counts every replica's tasks by type and status.
+	CountTasks(ctx context.Context) (map[TaskType]map[TaskStatus]int, error)
 }
 
 // Hearing tells whether a replica hears the others' cache invalidations.

@@ -141,6 +141,8 @@ type TaskQueue interface {
 	// ListTasks lists tasks newest first. Page.After is a task id.
 	ListTasks(ctx context.Context, f TaskFilter, p Page) ([]Task, error)
 	GetTask(ctx context.Context, id string) (Task, error)
+	// CountTasks counts tasks by type and status.
+	CountTasks(ctx context.Context) (map[TaskType]map[TaskStatus]int, error)
 	// RunTasks works due tasks with h until ctx ends, and schedules the
 	// recurring ones (on one replica at a time).
 	RunTasks(ctx context.Context, h TaskHandler, recurring []RecurringTask) error

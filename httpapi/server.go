@@ -168,7 +168,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"status": "ready"})
 }
 
-func newMetrics(pools map[string]*sql.DB, svc roster.Hearing) metrics {
+func newMetrics(pools map[string]*sql.DB, svc roster.Services) metrics {
 	m := metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -194,8 +194,41 @@ func newMetrics(pools map[string]*sql.DB, svc roster.Hearing) metrics {
 			}
 			return 1
 		}))
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "roster_stream_clients", Help: "Event streams this replica serves.",
+	}, func() float64 { return float64(svc.StreamClients()) }))
+	for _, outcome := range []string{"succeeded", "retried", "failed"} {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "roster_webhook_deliveries_total", Help: "Webhook delivery attempts by outcome (retried: failed, to be tried again).",
+			ConstLabels: prometheus.Labels{"outcome": outcome},
+		}, func() float64 { return float64(svc.Deliveries()[outcome]) }))
+	}
+	m.registry.MustRegister(taskCollector{svc})
 	for name, db := range pools {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 	}
 	return m
+}
+
+// taskCollector reports every replica's tasks by type and status, read
+// from the database when scraped.
+type taskCollector struct{ svc roster.Stats }
+
+var taskDesc = prometheus.NewDesc("roster_tasks", "Tasks by type and status, across replicas.", []string{"type", "status"}, nil)
+
+func (c taskCollector) Describe(ch chan<- *prometheus.Desc) { ch <- taskDesc }
+
+func (c taskCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.svc.CountTasks(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(taskDesc, err)
+		return
+	}
+	for _, typ := range roster.TaskTypes {
+		for _, status := range roster.TaskStatuses {
+			ch <- prometheus.MustNewConstMetric(taskDesc, prometheus.GaugeValue, float64(counts[typ][status]), string(typ), string(status))
+		}
+	}
 }

@@ -230,6 +230,25 @@ func TestWebhookDeliveries(t *testing.T) {
 		if n := r.count(); n != 6 {
 			t.Errorf("%d requests, want 6 (the membership was not asked for)", n)
 		}
+		stream := openStream(t, env, env.AdminToken, "", "")
+		defer stream.close()
+		var metrics string
+		defer func() {
+			if t.Failed() {
+				for _, l := range strings.Split(metrics, "\n") {
+					if strings.HasPrefix(l, "roster_") {
+						t.Log(l)
+					}
+				}
+			}
+		}()
+		waitUntil(t, "the metrics count deliveries, tasks and the stream", func() bool {
+			metrics = string(env.Expect(200, rostertest.Req{Method: "GET", Path: "/metrics"}).Body)
+			return strings.Contains(metrics, `roster_webhook_deliveries_total{outcome="succeeded"} 4`) &&
+				strings.Contains(metrics, `roster_webhook_deliveries_total{outcome="retried"} 2`) &&
+				strings.Contains(metrics, `roster_tasks{status="completed",type="webhook_delivery"} 4`) &&
+				strings.Contains(metrics, "roster_stream_clients 1")
+		})
 	})
 }
 

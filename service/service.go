@@ -71,6 +71,7 @@ type Service struct {
 	webhooks            *webhook.Client
 	webhookSchedule     webhook.Schedule
 	denyPrivate         bool
+	deliveries          deliveryCounts
 }
 
 var _ roster.Services = (*Service)(nil)

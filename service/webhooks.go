@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -382,10 +383,49 @@ func (s *Service) finishDelivery(ctx context.Context, d roster.Delivery, res web
 		}
 		return c.noteWebhookFailure(w)
 	})
-	if err == nil && retry > 0 {
+	if err != nil {
+		return err
+	}
+	outcome := string(d.Status)
+	if retry > 0 {
+		outcome = "retried"
+	}
+	s.deliveries.add(outcome)
+	if retry > 0 {
 		return &roster.RetryLater{Delay: retry, Reason: d.Error}
 	}
-	return err
+	return nil
+}
+
+// deliveryCounts counts delivery attempts by outcome.
+type deliveryCounts struct {
+	mu sync.Mutex
+	n  map[string]uint64
+}
+
+func (c *deliveryCounts) add(outcome string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]uint64{}
+	}
+	c.n[outcome]++
+}
+
+// Deliveries counts this replica's delivery attempts by outcome.
+func (s *Service) Deliveries() map[string]uint64 {
+	s.deliveries.mu.Lock()
+	defer s.deliveries.mu.Unlock()
+	out := map[string]uint64{}
+	for _, o := range []string{string(roster.DeliverySucceeded), "retried", string(roster.DeliveryFailed)} {
+		out[o] = s.deliveries.n[o]
+	}
+	return out
+}
+
+// CountTasks counts every replica's tasks by type and status.
+func (s *Service) CountTasks(ctx context.Context) (map[roster.TaskType]map[roster.TaskStatus]int, error) {
+	return s.store.CountTasks(ctx)
 }
 
 // noteWebhookFailure marks an endpoint failing, and disables one that has

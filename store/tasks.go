@@ -297,6 +297,33 @@ func (t *tx) RetryTask(ctx context.Context, id string) (roster.Task, error) {
 	return toTask(j), nil
 }
 
+// CountTasks counts tasks by type and status, for metrics.
+func (db *DB) CountTasks(ctx context.Context) (map[roster.TaskType]map[roster.TaskStatus]int, error) {
+	typeOf := `json_extract(args, '$.type')`
+	if db.dialect == Postgres {
+		typeOf = `args->>'type'`
+	}
+	rows, err := db.queries.query(ctx, `SELECT `+typeOf+`, CAST(state AS TEXT), COUNT(*) FROM river_job WHERE kind = ? GROUP BY 1, 2`, taskKind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[roster.TaskType]map[roster.TaskStatus]int{}
+	for rows.Next() {
+		var typ, state string
+		var n int
+		if err := rows.Scan(&typ, &state, &n); err != nil {
+			return nil, err
+		}
+		t := roster.TaskType(typ)
+		if out[t] == nil {
+			out[t] = map[roster.TaskStatus]int{}
+		}
+		out[t][taskStatuses[rivertype.JobState(state)]] += n
+	}
+	return out, rows.Err()
+}
+
 // taskWorker hands River's jobs to Roster's handler.
 type taskWorker struct {
 	river.WorkerDefaults[taskArgs]

@@ -345,3 +345,23 @@ func TestAbandonedClaimIsTakenOver(t *testing.T) {
 		}
 	})
 }
+
+// TestCountTasks: tasks are counted by type and status.
+func TestCountTasks(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		clock := rostertest.NewClock()
+		db, _ := openTaskStore(t, b, clock)
+		later := clock.Now().Add(time.Hour)
+		schedule(t, db, roster.NewTask{Type: roster.TaskSeatRecheck, RunAt: later}, roster.NewTask{Type: roster.TaskSeatRecheck, RunAt: later},
+			roster.NewTask{Type: roster.TaskCallback, RunAt: later})
+		id := listTasks(t, db, roster.TaskFilter{Type: roster.TaskCallback}, roster.Page{})[0].ID
+		write(t, db, func(tx roster.Tx) error { _, err := tx.CancelTask(context.Background(), id); return err })
+		got, err := db.CountTasks(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[roster.TaskSeatRecheck][roster.TaskScheduled] != 2 || got[roster.TaskCallback][roster.TaskCancelled] != 1 || len(got) != 2 {
+			t.Errorf("counts: %v", got)
+		}
+	})
+}
