@@ -39,7 +39,7 @@ type sseClient struct {
 // openStream connects to env's stream; query is added to the path and
 // lastID, when set, sent as Last-Event-ID. It fails the test unless the
 // stream answers 200.
-func openStream(t *testing.T, env *rostertest.Env, token, query, lastID string) *sseClient {
+func openStream(t testing.TB, env *rostertest.Env, token, query, lastID string) *sseClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", env.HTTP.URL+"/v1/events/stream?"+query, nil)

@@ -305,7 +305,7 @@ func (s *Service) deliverOnce(ctx context.Context, p webhookDelivery) error {
 	}
 	w, err := s.store.GetWebhook(ctx, d.WebhookID)
 	if errors.Is(err, roster.ErrNotFound) || (err == nil && w.DisabledAt != nil) {
-		return s.finishDelivery(ctx, d, webhook.Result{Err: errors.New("the endpoint was deleted or disabled")}, false)
+		return s.finishDelivery(ctx, d, nil, webhook.Result{Err: errors.New("the endpoint was deleted or disabled")}, false)
 	}
 	if err != nil {
 		return err
@@ -325,7 +325,7 @@ func (s *Service) deliverOnce(ctx context.Context, p webhookDelivery) error {
 	now := s.now()
 	keys := webhook.Keys{Current: w.Secret, Previous: w.PreviousSecret, PreviousUntil: timeOrZero(w.PreviousUntil)}
 	res := s.webhooks.Deliver(ctx, w.URL, e.ID, now, body, keys.Signing(now))
-	return s.finishDelivery(ctx, d, res, true)
+	return s.finishDelivery(ctx, d, &w, res, true)
 }
 
 // eventBody is an event as deliveries and the stream show it.
@@ -335,7 +335,8 @@ func eventBody(e roster.Event) map[string]any {
 }
 
 // finishDelivery records an attempt's outcome and decides what follows.
-func (s *Service) finishDelivery(ctx context.Context, d roster.Delivery, res webhook.Result, attempted bool) error {
+// seen is the endpoint as the attempt read it, if it did.
+func (s *Service) finishDelivery(ctx context.Context, d roster.Delivery, seen *roster.Webhook, res webhook.Result, attempted bool) error {
 	var retry time.Duration
 	err := s.update(ctx, func(c *change) error {
 		if attempted {
@@ -345,6 +346,10 @@ func (s *Service) finishDelivery(ctx context.Context, d roster.Delivery, res web
 		if res.Status != 0 {
 			status := res.Status
 			d.ResponseStatus = &status
+		}
+		if res.OK() && seen != nil && seen.FailingSince == nil { // the common case: nothing else to change
+			d.Status = roster.DeliverySucceeded
+			return c.tx.UpdateDelivery(c.ctx, d)
 		}
 		w, err := c.tx.GetWebhook(c.ctx, d.WebhookID)
 		gone := errors.Is(err, roster.ErrNotFound)
