@@ -382,3 +382,16 @@ func TestWebhookInput(t *testing.T) {
 		env.Expect(404, rostertest.Req{Method: "GET", Path: "/v1/webhooks/" + id, Token: env.AdminToken})
 	})
 }
+
+// TestWebhookDenyPrivate: with deny-private on, endpoints on loopback and
+// private addresses are refused at registration.
+func TestWebhookDenyPrivate(t *testing.T) {
+	t.Parallel()
+	env := rostertest.NewEnv(t, rostertest.SQLite, rostertest.WithService(func(o *service.Options) { o.WebhookDenyPrivate = true }))
+	for _, url := range []string{"http://127.0.0.1:8080/hook", "http://10.1.2.3/hook", "http://localhost/hook"} {
+		if got := env.Expect(400, rostertest.Req{Method: "POST", Path: "/v1/webhooks", Token: env.AdminToken,
+			Body: map[string]any{"url": url}}).Map(t)["code"]; got != "invalid_webhook_url" {
+			t.Errorf("%s: %v", url, got)
+		}
+	}
+}

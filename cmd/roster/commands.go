@@ -84,6 +84,7 @@ type serveConfig struct {
 	restrictOrgCreation     bool
 	quiet                   bool // no per-request log lines
 	timeout                 time.Duration
+	webhookDenyPrivate      bool
 }
 
 func newServeCommand() *cobra.Command {
@@ -105,6 +106,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&cfg.restrictOrgCreation, "restrict-org-creation", false, "only staff and service tokens may create organisations")
 	cmd.Flags().StringVar(&cfg.inviteURL, "invite-url", os.Getenv("ROSTER_INVITE_URL"),
 		"the host application's invitation accept link, with {token} where the secret goes (env ROSTER_INVITE_URL)")
+	cmd.Flags().BoolVar(&cfg.webhookDenyPrivate, "webhook-deny-private", false, "refuse webhook endpoints on loopback and private addresses")
 	cmd.Flags().BoolVar(&cfg.quiet, "quiet", false, "log only requests that failed with a server error")
 	cmd.Flags().DurationVar(&cfg.timeout, "request-timeout", durationEnv("ROSTER_REQUEST_TIMEOUT", store.DefaultTimeout),
 		"how long a request, and each database statement, lock wait or idle transaction, may last before it is a 503 (env ROSTER_REQUEST_TIMEOUT)")
@@ -143,7 +145,8 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	}
 	defer db.Close()
 
-	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation, InviteURL: cfg.inviteURL})
+	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation, InviteURL: cfg.inviteURL,
+		WebhookDenyPrivate: cfg.webhookDenyPrivate})
 	adminEmail := cfg.adminEmail
 	system := roster.WithActor(ctx, roster.SystemActor())
 	token, err := svc.FirstStart(system, adminEmail)
