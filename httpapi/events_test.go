@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/internal/rostertest"
+	"github.com/roster-dev/roster/service"
 )
 
 // sseEvent is one event as a stream client parses it.
@@ -302,6 +304,69 @@ func TestNothingChangedNoEvent(t *testing.T) {
 		env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + tn.ws.ID, Token: tn.aliceToken, Body: map[string]any{}})
 		if got := lastEventID(t, env); got != last {
 			t.Errorf("a write that changed nothing emitted %s", got)
+		}
+	})
+}
+
+// TestSlowStreamClientIsCutOffAndResumes: a client that falls a buffer
+// behind is disconnected, and resuming after the last event it received
+// loses nothing.
+func TestSlowStreamClientIsCutOffAndResumes(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b, rostertest.WithService(func(o *service.Options) { o.StreamBuffer = 4 }))
+		tn := newTenant(t, env, "acme")
+		admin, err := env.Service.Authenticate(context.Background(), env.AdminToken, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := roster.WithActor(context.Background(), admin)
+		watch, err := env.Service.WatchEvents(ctx, "", []string{"workspace.updated"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer watch.Close()
+		if _, ok, err := watch.Next(ctx, time.Millisecond); ok || err != nil { // attached, nothing yet
+			t.Fatalf("an event before any change: %v %v", ok, err)
+		}
+		const renames = 20
+		for i := range renames {
+			env.Expect(200, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + tn.ws.ID, Token: tn.aliceToken, Body: map[string]any{"name": fmt.Sprint("name ", i)}})
+		}
+		// The hub hands the events over without this client reading, fills
+		// its buffer and lets it go.
+		waitUntil(t, "the slow client is cut off", func() bool { return env.Service.StreamClients() == 0 })
+		var got []string
+		var last string
+		for {
+			e, ok, err := watch.Next(ctx, time.Second)
+			if err != nil {
+				if roster.ErrorCode(err) != roster.CodeStreamLagging {
+					t.Fatalf("the slow client ended with %v", err)
+				}
+				break
+			}
+			if !ok {
+				t.Fatal("the slow client was not cut off")
+			}
+			got, last = append(got, e.ID), e.ID
+		}
+		if len(got) == 0 || len(got) >= renames {
+			t.Fatalf("the slow client read %d events before it was cut off", len(got))
+		}
+		resumed, err := env.Service.WatchEvents(ctx, last, []string{"workspace.updated"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resumed.Close()
+		for len(got) < renames {
+			e, ok, err := resumed.Next(ctx, 5*time.Second)
+			if err != nil || !ok {
+				t.Fatalf("resuming after %d events: %v %v", len(got), ok, err)
+			}
+			got = append(got, e.ID)
+		}
+		if e, ok, _ := resumed.Next(ctx, 100*time.Millisecond); ok {
+			t.Errorf("an extra event: %s", e.ID)
 		}
 	})
 }
