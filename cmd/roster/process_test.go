@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -205,4 +206,35 @@ func userStatus(t *testing.T, addr, token, id string) int {
 	t.Helper()
 	status, _ := get(t, "http://"+addr+"/v1/users/"+id, token)
 	return status
+}
+
+// TestSIGTERMEndsOpenEventStreams: an event stream lasts as long as its
+// client, so a shutdown ends it instead of waiting for it.
+func TestSIGTERMEndsOpenEventStreams(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, rostertest.NewDSN(t, rostertest.SQLite))
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/v1/events/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, res.Body); close(ended) }()
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exit:
+		if err != nil {
+			t.Errorf("roster exited with %v after SIGTERM", err)
+		}
+		p.exit <- err // for the cleanup
+	case <-time.After(20 * time.Second): // the drain's own bound is 30 s
+		t.Fatal("roster waited for the open stream instead of ending it")
+	}
+	<-ended
+	t.Logf("exited %v after SIGTERM with a stream open", time.Since(start).Round(time.Millisecond))
 }
