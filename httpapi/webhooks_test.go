@@ -329,6 +329,12 @@ func TestCallbacks(t *testing.T) {
 		if other.count() != 0 {
 			t.Error("a callback for one endpoint reached another")
 		}
+		// A run_at in the past runs at once, without the clock moving.
+		env.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/tasks/callbacks", Token: env.AdminToken,
+			Body: map[string]any{"run_at": env.Clock.Now().Add(-time.Hour).Format(time.RFC3339), "webhook_id": target}})
+		if late := named.wait(t, 2); late.event.Type != "callback.due" {
+			t.Errorf("the past callback: %s", late.body)
+		}
 
 		for _, tc := range []struct {
 			body map[string]any
