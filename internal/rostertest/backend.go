@@ -83,13 +83,15 @@ func newPostgresSchema(t testing.TB) string {
 		t.Fatalf("PostgreSQL at %s is unreachable: %v", PostgresEnv, err)
 	}
 	defer conn.Close(context.Background())
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "roster_test_" + hex.EncodeToString(b)
+	schema := randomSchemaName("roster_test_")
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("creating schema: %v", err)
 	}
+	// The first store opened on it by OpenDSNWith fills it from the
+	// migrated template rather than migrating it (see template.go).
+	freshSchemas.Store(schema, &freshSchema{base: base})
 	t.Cleanup(func() {
+		freshSchemas.Delete(schema)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, base)
@@ -102,9 +104,26 @@ func newPostgresSchema(t testing.TB) string {
 			t.Logf("dropping schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(base)
+	dsn, err := schemaDSN(base, schema)
 	if err != nil {
 		t.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	return dsn
+}
+
+// randomSchemaName returns prefix followed by 12 random hex digits.
+func randomSchemaName(prefix string) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// schemaDSN returns the Roster database address of schema on the server at
+// base.
+func schemaDSN(base, schema string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -112,7 +131,7 @@ func newPostgresSchema(t testing.TB) string {
 	// that do not wait for the disk make the suite much faster.
 	q.Set("synchronous_commit", "off")
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
 // OpenStore opens and migrates a fresh database of backend b.
@@ -122,6 +141,8 @@ func OpenStore(t testing.TB, b Backend) *store.DB {
 }
 
 // OpenDSN opens and migrates the database at dsn, closing it after the test.
+// A fresh PostgreSQL schema from NewDSN is filled from a migrated template
+// instead, when it is still empty: its migration then applies nothing.
 func OpenDSN(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	return OpenDSNWith(t, dsn, store.Options{})
@@ -131,6 +152,7 @@ func OpenDSN(t testing.TB, dsn string) *store.DB {
 func OpenDSNWith(t testing.TB, dsn string, opts store.Options) *store.DB {
 	t.Helper()
 	ctx := context.Background()
+	fillFromTemplate(t, dsn)
 	db, err := store.Open(ctx, dsn, opts)
 	if err != nil {
 		t.Fatalf("open %s: %v", dsn, err)
