@@ -73,9 +73,9 @@ func TestMembershipChangesReachOtherReplicas(t *testing.T) {
 	a.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces", Token: tn.aliceToken,
 		Body: map[string]any{"org_id": tn.org.ID, "name": "Second", "slug": "second"}}).JSON(t, &second)
 	a.PutMember(tn.aliceToken, second.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
-	if !b.Check(bob.ID, "resources.write", second.ID).Allowed { // warm on b
-		t.Fatal("bob cannot write in the second workspace on replica b")
-	}
+	waitUntil(t, "replica b allows bob in the second workspace", func() bool { // and warms its cache
+		return b.Check(bob.ID, "resources.write", second.ID).Allowed
+	})
 	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + second.ID, Token: tn.aliceToken})
 	t.Logf("workspace deletion reached the other replica after %v", waitUntil(t, "replica b answers 404 for a deleted workspace", func() bool {
 		return b.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: b.AdminToken,
