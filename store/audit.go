@@ -29,7 +29,9 @@ func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error
 	if t.db.dialect == SQLite {
 		// PostgreSQL numbers events from a sequence; SQLite's one writer
 		// numbers them after the last.
-		if err := t.x.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_events`).Scan(&seq); err != nil {
+		// txid is always 0 here: naming it lets the (txid, seq) index
+		// answer at once instead of a scan of the whole log.
+		if err := t.x.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE txid = 0`).Scan(&seq); err != nil {
 			return failed("SELECT audit_events", err)
 		}
 		columns, row = columns+", seq", row+", ?"
@@ -73,7 +75,7 @@ func (q queries) EventsAfter(ctx context.Context, cur roster.EventCursor, limit 
 			WHERE (txid, seq) > (CAST(? AS xid8), ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
 			ORDER BY txid, seq LIMIT ?`, strconv.FormatUint(cur.TxID, 10), cur.Seq, limit)
 	} else {
-		rows, err = q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, cur.Seq, limit)
+		rows, err = q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE txid = 0 AND seq > ? ORDER BY seq LIMIT ?`, cur.Seq, limit)
 	}
 	return collect(rows, err, scanAudit)
 }
@@ -109,7 +111,7 @@ func (q queries) EventCursorOf(ctx context.Context, id string) (roster.EventCurs
 func (q queries) EventsNow(ctx context.Context) (roster.EventStart, error) {
 	if q.db.dialect != Postgres {
 		var start roster.EventStart
-		err := q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_events`).Scan(&start.Cursor.Seq)
+		err := q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE txid = 0`).Scan(&start.Cursor.Seq)
 		return start, err
 	}
 	var xmin, xmax uint64
