@@ -97,14 +97,16 @@ func TestDispatchCursor(t *testing.T) {
 		if b != rostertest.Postgres {
 			return
 		}
-		held := make(chan struct{})
-		release := make(chan struct{})
-		go db.Update(ctx, func(tx roster.Tx) error {
-			tx.LockDispatch(ctx)
-			close(held)
-			<-release
-			return nil
-		})
+		held, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			db.Update(ctx, func(tx roster.Tx) error {
+				tx.LockDispatch(ctx)
+				close(held)
+				<-release
+				return nil
+			})
+		}()
 		<-held
 		write(t, db, func(tx roster.Tx) error {
 			if _, ok, err := tx.LockDispatch(ctx); ok || err != nil {
@@ -113,6 +115,7 @@ func TestDispatchCursor(t *testing.T) {
 			return nil
 		})
 		close(release)
+		<-done
 		write(t, db, func(tx roster.Tx) error {
 			cur, ok, err := tx.LockDispatch(ctx)
 			if !ok || err != nil || cur != (roster.EventCursor{TxID: 7, Seq: 42}) {
