@@ -353,6 +353,22 @@ func TestSlowStreamClientIsCutOffAndResumes(t *testing.T) {
 		if len(got) == 0 || len(got) >= renames {
 			t.Fatalf("the slow client read %d events before it was cut off", len(got))
 		}
+		// Every rename is in the log before resuming: the resumed watch reads
+		// them from the log, not through its four-event buffer.
+		from, err := env.DB.EventCursorOf(ctx, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the log offers every rename", func() bool {
+			evs, err := env.DB.EventsAfter(ctx, from, 1000)
+			n := 0
+			for _, e := range evs {
+				if e.Action == "workspace.updated" {
+					n++
+				}
+			}
+			return err == nil && n == renames-len(got)
+		})
 		resumed, err := env.Service.WatchEvents(ctx, last, []string{"workspace.updated"})
 		if err != nil {
 			t.Fatal(err)
