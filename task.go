@@ -121,6 +121,8 @@ type RecurringTask struct {
 type TaskWriter interface {
 	// ScheduleTask returns the new task's id.
 	ScheduleTask(ctx context.Context, t NewTask) (string, error)
+	// ScheduleTasks schedules many at once.
+	ScheduleTasks(ctx context.Context, ts []NewTask) error
 	// CancelTask cancels a scheduled task: ErrTaskNotCancellable otherwise.
 	CancelTask(ctx context.Context, id string) (Task, error)
 	// RetryTask makes a failed or cancelled task due now:

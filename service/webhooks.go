@@ -229,15 +229,21 @@ func (s *Service) dispatchOnce(ctx context.Context, seen **roster.EventCursor) (
 				return err
 			}
 		}
+		var tasks []roster.NewTask
 		for _, e := range events {
 			for i, w := range hooks {
 				if !since[i].Before(e.Cursor) || !wants(w, e) {
 					continue
 				}
-				if err := c.deliver(w, e); err != nil {
+				task, err := c.deliver(w, e)
+				if err != nil {
 					return err
 				}
+				tasks = append(tasks, task)
 			}
+		}
+		if err := c.tx.ScheduleTasks(c.ctx, tasks); err != nil {
+			return err
 		}
 		last := events[len(events)-1].Cursor
 		*seen, more = &last, len(events) == dispatchBatch
@@ -282,14 +288,16 @@ type webhookDelivery struct {
 	DeliveryID string `json:"delivery_id"`
 }
 
-// deliver records a pending delivery of e to w and schedules it.
-func (c *change) deliver(w roster.Webhook, e roster.AuditEvent) error {
+// deliver records a pending delivery of e to w and returns its task, for
+// the dispatcher to schedule with the batch's others.
+func (c *change) deliver(w roster.Webhook, e roster.AuditEvent) (roster.NewTask, error) {
 	d := roster.Delivery{ID: roster.NewID(roster.PrefixDelivery), WebhookID: w.ID, EventID: e.ID, EventType: e.Action,
 		Status: roster.DeliveryPending, CreatedAt: c.now, UpdatedAt: c.now, NextAttemptAt: &c.now}
 	if err := c.tx.CreateDelivery(c.ctx, d); err != nil {
-		return err
+		return roster.NewTask{}, err
 	}
-	return c.schedule(roster.TaskWebhookDelivery, time.Time{}, webhookDelivery{DeliveryID: d.ID})
+	raw, err := json.Marshal(webhookDelivery{DeliveryID: d.ID})
+	return roster.NewTask{Type: roster.TaskWebhookDelivery, Payload: raw}, err
 }
 
 // deliverOnce makes one attempt of a delivery. A failure is retried on the

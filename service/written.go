@@ -200,6 +200,10 @@ func (t *trackedTx) ScheduleTask(ctx context.Context, nt roster.NewTask) (string
 	return t.tx.ScheduleTask(ctx, nt)
 }
 
+func (t *trackedTx) ScheduleTasks(ctx context.Context, nts []roster.NewTask) error {
+	return t.tx.ScheduleTasks(ctx, nts)
+}
+
 func (t *trackedTx) CancelTask(ctx context.Context, id string) (roster.Task, error) {
 	return t.tx.CancelTask(ctx, id)
 }

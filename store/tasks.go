@@ -150,15 +150,36 @@ func (c riverClock) NowOrNil() *time.Time {
 
 // ScheduleTask schedules t to run once this transaction commits.
 func (t *tx) ScheduleTask(ctx context.Context, nt roster.NewTask) (string, error) {
-	opts := &river.InsertOpts{Tags: []string{string(nt.Type)}, MaxAttempts: nt.MaxAttempts}
-	if !nt.RunAt.IsZero() && nt.RunAt.After(t.db.taskNow()) {
-		opts.ScheduledAt = nt.RunAt
-	}
-	res, err := t.db.taskWriter.InsertTx(ctx, t.sqlTx, taskArgs{Type: nt.Type, Payload: nt.Payload}, opts)
+	args, opts := t.db.riverTask(nt)
+	res, err := t.db.taskWriter.InsertTx(ctx, t.sqlTx, args, opts)
 	if err != nil {
 		return "", fmt.Errorf("schedule %s task: %w", nt.Type, translate(err))
 	}
 	return roster.TaskID(res.Job.ID), nil
+}
+
+// ScheduleTasks schedules many tasks in one statement.
+func (t *tx) ScheduleTasks(ctx context.Context, nts []roster.NewTask) error {
+	if len(nts) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(nts))
+	for i, nt := range nts {
+		params[i].Args, params[i].InsertOpts = t.db.riverTask(nt)
+	}
+	if _, err := t.db.taskWriter.InsertManyTx(ctx, t.sqlTx, params); err != nil {
+		return fmt.Errorf("schedule %d tasks: %w", len(nts), translate(err))
+	}
+	return nil
+}
+
+// riverTask is a task as River inserts it.
+func (db *DB) riverTask(nt roster.NewTask) (taskArgs, *river.InsertOpts) {
+	opts := &river.InsertOpts{Tags: []string{string(nt.Type)}, MaxAttempts: nt.MaxAttempts}
+	if !nt.RunAt.IsZero() && nt.RunAt.After(db.taskNow()) {
+		opts.ScheduledAt = nt.RunAt
+	}
+	return taskArgs{Type: nt.Type, Payload: nt.Payload}, opts
 }
 
 // taskNow is the time tasks fall due by.

@@ -27,14 +27,7 @@ func openTaskStore(t *testing.T, b rostertest.Backend, clock *rostertest.Clock) 
 
 func schedule(t *testing.T, db *store.DB, tasks ...roster.NewTask) {
 	t.Helper()
-	write(t, db, func(tx roster.Tx) error {
-		for _, nt := range tasks {
-			if _, err := tx.ScheduleTask(context.Background(), nt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	write(t, db, func(tx roster.Tx) error { return tx.ScheduleTasks(context.Background(), tasks) })
 }
 
 func listTasks(t *testing.T, db *store.DB, f roster.TaskFilter, p roster.Page) []roster.Task {
