@@ -73,16 +73,16 @@ func (c EventCursor) Before(d EventCursor) bool {
 }
 
 // Event is one change as the event stream and webhooks carry it: the audit
-// event under its public shape.
+// event under its public shape, which is its JSON.
 type Event struct {
-	ID          string
-	Type        string
-	CreatedAt   time.Time
-	OrgID       *string
-	WorkspaceID *string
-	ActorID     *string         // the user who made the change, or whom a service token acted for
-	Data        json.RawMessage // the object after the change (before, when deleted), what changed, user_id, notify
-	Cursor      EventCursor
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	CreatedAt   time.Time       `json:"created_at"`
+	OrgID       *string         `json:"org_id"`
+	WorkspaceID *string         `json:"workspace_id"`
+	ActorID     *string         `json:"actor_id"` // the user who made the change, or whom a service token acted for
+	Data        json.RawMessage `json:"data"`     // the object after the change (before, when deleted), what changed, user_id, notify
+	Cursor      EventCursor     `json:"-"`
 }
 
 // EventLog reads the audit log as a stream of events, oldest first.

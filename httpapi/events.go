@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-
-	"github.com/roster-dev/roster"
 )
 
 // streamPath is the event stream's route; it alone has no request deadline.
@@ -18,21 +16,6 @@ const streamPath = "/v1/events/stream"
 
 // DefaultStreamHeartbeat is how often an idle stream sends a comment line.
 const DefaultStreamHeartbeat = 10 * time.Second
-
-// Event is one change, as the stream and webhooks carry it.
-type Event struct {
-	ID          string          `json:"id"`
-	Type        string          `json:"type"`
-	CreatedAt   time.Time       `json:"created_at"`
-	OrgID       *string         `json:"org_id"`
-	WorkspaceID *string         `json:"workspace_id"`
-	ActorID     *string         `json:"actor_id"`
-	Data        json.RawMessage `json:"data"`
-}
-
-func toEvent(e roster.Event) Event {
-	return Event{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt, OrgID: e.OrgID, WorkspaceID: e.WorkspaceID, ActorID: e.ActorID, Data: e.Data}
-}
 
 type streamInput struct {
 	LastEventIDHeader string `header:"Last-Event-ID" doc:"Resume after this event"`
@@ -86,7 +69,7 @@ func (s *Server) streamEvents(ctx context.Context, in *streamInput) (*huma.Strea
 				return
 			}
 			if ok {
-				body, err := json.Marshal(toEvent(e))
+				body, err := json.Marshal(e) // roster.Event is the wire shape
 				if err != nil {
 					return
 				}

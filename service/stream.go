@@ -91,7 +91,7 @@ func (h *eventHub) publish(ctx context.Context) bool {
 	if idle {
 		return false
 	}
-	events, err := h.s.store.EventsAfter(ctx, from, streamBatch)
+	events, err := readLog(ctx, h.s.store, from)
 	if err != nil || len(events) == 0 {
 		if err != nil && ctx.Err() == nil {
 			h.s.log.Warn("reading the event log", "err", err)
@@ -147,6 +147,14 @@ func (h *eventHub) detach(sub *subscription) {
 	}
 }
 
+// readLog reads the next batch of the log after cur, under a deadline of
+// its own: the hub and streams run without one.
+func readLog(ctx context.Context, r roster.Reader, cur roster.EventCursor) ([]roster.AuditEvent, error) {
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	return r.EventsAfter(ctx, cur, streamBatch)
+}
+
 // EventWatch is one caller's view of the event stream.
 type EventWatch struct {
 	s       *Service
@@ -173,6 +181,9 @@ func (s *Service) WatchEvents(ctx context.Context, lastEventID string, types []s
 			w.types[t] = true
 		}
 	}
+	// A stream has no request deadline; its reads of the log have their own.
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
 	var err error
 	if lastEventID == "" {
 		w.start, err = s.store.EventsNow(ctx)
@@ -222,7 +233,7 @@ func (w *EventWatch) take(ctx context.Context, timeout <-chan time.Time) (roster
 		}
 		if w.sub == nil {
 			if w.sub = w.s.hub.attach(w.cur); w.sub == nil {
-				events, err := w.s.store.EventsAfter(ctx, w.cur, streamBatch)
+				events, err := readLog(ctx, w.s.store, w.cur)
 				if err != nil {
 					return roster.AuditEvent{}, false, err
 				}

@@ -202,6 +202,8 @@ func (s *Service) dispatch(ctx context.Context) {
 // dispatchOnce dispatches the next batch of events; it reports whether more
 // may follow. seen spares a write transaction when nothing is new.
 func (s *Service) dispatchOnce(ctx context.Context, seen **roster.EventCursor) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout) // the dispatcher's own loop has none
+	defer cancel()
 	if *seen != nil {
 		next, err := s.store.EventsAfter(ctx, **seen, 1)
 		if err != nil || len(next) == 0 {
@@ -326,7 +328,7 @@ func (s *Service) deliverOnce(ctx context.Context, p webhookDelivery) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(map[string]any{"type": e.Type, "timestamp": e.CreatedAt, "data": eventBody(e)})
+	body, err := json.Marshal(map[string]any{"type": e.Type, "timestamp": e.CreatedAt, "data": e})
 	if err != nil {
 		return err
 	}
@@ -334,12 +336,6 @@ func (s *Service) deliverOnce(ctx context.Context, p webhookDelivery) error {
 	keys := webhook.Keys{Current: w.Secret, Previous: w.PreviousSecret, PreviousUntil: timeOrZero(w.PreviousUntil)}
 	res := s.webhooks.Deliver(ctx, w.URL, e.ID, now, body, keys.Signing(now))
 	return s.finishDelivery(ctx, d, &w, res, true)
-}
-
-// eventBody is an event as deliveries and the stream show it.
-func eventBody(e roster.Event) map[string]any {
-	return map[string]any{"id": e.ID, "type": e.Type, "created_at": e.CreatedAt, "org_id": e.OrgID,
-		"workspace_id": e.WorkspaceID, "actor_id": e.ActorID, "data": e.Data}
 }
 
 // finishDelivery records an attempt's outcome and decides what follows.
