@@ -63,6 +63,23 @@ func (a Actor) IsPlatformAdmin() bool {
 	return !a.Delegated() && a.Token.Kind == TokenPersonal && a.User.PlatformRole == PlatformAdmin
 }
 
+// IsStaff reports whether the caller is one of the vendor's staff acting in
+// person (a personal token of a platform admin or support user). Neither
+// delegation nor a support token carries staff authority.
+func (a Actor) IsStaff() bool {
+	return !a.IsSystem() && !a.Delegated() && a.Token.Kind == TokenPersonal && a.User.PlatformRole.IsStaff()
+}
+
+// Confined reports whether the caller holds a support token: it reaches its
+// one workspace and nothing else, and it issues no tokens.
+func (a Actor) Confined() bool { return a.Token != nil && a.Token.Kind == TokenSupport }
+
+// Reaches reports whether the caller's credential may touch workspace wsID
+// at all; only a support token is confined to one.
+func (a Actor) Reaches(wsID string) bool {
+	return !a.Confined() || (a.Token.WorkspaceID != nil && *a.Token.WorkspaceID == wsID)
+}
+
 // IsSelf reports whether the subject is the user with this id.
 func (a Actor) IsSelf(userID string) bool { return !a.IsSystem() && a.Subject().ID == userID }
 

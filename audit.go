@@ -203,6 +203,14 @@ const (
 	TargetWebhook         = "webhook"
 )
 
+// Support session actions.
+const (
+	ActionSupportStarted  = "support_session.started"
+	ActionSupportExtended = "support_session.extended"
+	ActionSupportEnded    = "support_session.ended"
+	TargetSupportSession  = "support_session"
+)
+
 // EventTypes lists every event type: every audit action.
 var EventTypes = []string{
 	ActionUserCreated, ActionUserUpdated, ActionUserDeleted, ActionUserBootstrapped, ActionTokenCreated, ActionTokenRevoked,
@@ -214,6 +222,7 @@ var EventTypes = []string{
 	ActionWorkspaceCreated, ActionWorkspaceUpdated, ActionWorkspaceDeleted, ActionWorkspaceArchived, ActionWorkspaceRestored, ActionWorkspaceSettings,
 	ActionSeatsChanged, ActionTaskCancelled, ActionTaskRetried, ActionCallbackScheduled, ActionCallbackDue,
 	ActionWebhookCreated, ActionWebhookDeleted, ActionWebhookRotated, ActionWebhookDisabled,
+	ActionSupportStarted, ActionSupportExtended, ActionSupportEnded,
 }
 
 // IsEventType reports whether t is an event type.

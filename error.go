@@ -94,6 +94,10 @@ const (
 	CodeUnknownWebhook        = "unknown_webhook"
 	CodePayloadTooLarge       = "payload_too_large"
 	CodeInvalidRunAt          = "invalid_run_at"
+	CodeInvalidDuration       = "invalid_duration"
+	CodeInvalidReason         = "invalid_reason"
+	CodeSupportDisabled       = "support_access_disabled"
+	CodeNotStaff              = "not_staff"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for

@@ -22,6 +22,7 @@ type Services interface {
 	TaskService
 	EventService
 	WebhookService
+	SupportService
 	Hearing
 	Stats
 }

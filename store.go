@@ -15,6 +15,7 @@ type Reader interface {
 	AuditStore
 	IdempotencyStore
 	WebhookStore
+	SupportStore
 }
 
 // Tx is a write transaction: it reads its own writes, and everything written
@@ -29,6 +30,7 @@ type Tx interface {
 	AuditWriter
 	TaskWriter
 	WebhookWriter
+	SupportWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error

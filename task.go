@@ -24,10 +24,15 @@ const (
 	// TaskCallback is the host application's own one-shot work: at its
 	// time it becomes a callback.due event.
 	TaskCallback TaskType = "callback"
+	// TaskSupportEnd ends a support session at its expires_at.
+	TaskSupportEnd TaskType = "support_session_end"
+	// TaskSupportSweep ends the support sessions past their expiry that
+	// their own task has not ended.
+	TaskSupportSweep TaskType = "support_sweep"
 )
 
 // TaskTypes lists every task type, in the order the API documents them.
-var TaskTypes = []TaskType{TaskMembershipExpiry, TaskInvitationExpiry, TaskSeatRecheck, TaskWebhookDelivery, TaskCallback}
+var TaskTypes = []TaskType{TaskMembershipExpiry, TaskInvitationExpiry, TaskSeatRecheck, TaskWebhookDelivery, TaskCallback, TaskSupportEnd, TaskSupportSweep}
 
 // RetryLater is a task handler's answer when its work must be tried again
 // after Delay, without counting as a failed attempt of the task (the

@@ -101,6 +101,8 @@ var enumFieldCodes = map[string]string{
 	"platform_role": roster.CodeInvalidPlatformRole,
 	"kind":          roster.CodeInvalidTokenKind,
 	"type":          roster.CodeInvalidTaskType,
+	"duration":      roster.CodeInvalidDuration,
+	"reason":        roster.CodeInvalidReason,
 }
 
 // humaError replaces huma's error constructor: huma reports schema

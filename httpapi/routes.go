@@ -129,6 +129,8 @@ func (s *Server) routes() {
 	huma.Register(api, s.op("create-callback", http.MethodPost, "/v1/tasks/callbacks", http.StatusCreated, tasks, "Schedule a callback",
 		"Service tokens and platform admins. At `run_at` a callback.due event carrying `payload` and the task id is delivered, signed and retried like any event."), s.createCallback)
 
+	s.registerSupport(api)
+
 	// Events
 	events := []string{"Events"}
 	stream := s.op("stream-events", http.MethodGet, streamPath, http.StatusOK, events, "Stream events (Server-Sent Events)",

@@ -126,7 +126,13 @@ func (s *Service) decide(ctx context.Context, req roster.CheckRequest, now time.
 		return roster.Decision{}, errCheckTarget
 	}
 	if req.OrgID != "" {
+		if actor(ctx).Confined() {
+			return roster.Decision{}, errOrgNotFound
+		}
 		return s.decideOrg(ctx, req)
+	}
+	if !actor(ctx).Reaches(req.WorkspaceID) {
+		return roster.Decision{}, errWorkspaceNotFound
 	}
 	min, ok := s.actionMinimum(req.Action)
 	if !ok {

@@ -54,7 +54,9 @@ func (s *Service) Me(ctx context.Context) (roster.Me, error) {
 		return g
 	}
 	for _, m := range ua.orgs {
-		group(m.OrgID)
+		if !a.Confined() { // a support token's caller is shown only its workspace
+			group(m.OrgID)
+		}
 	}
 	for _, v := range views {
 		g := group(v.Workspace.OrgID)

@@ -78,7 +78,7 @@ func (c *change) holds(orgID string) {
 // orgFor loads an organisation and the caller's authority there. Callers
 // with no membership do not learn that it exists.
 func orgFor(ctx context.Context, r roster.Reader, orgID string, lock orgLock) (roster.Org, orgAuthority, error) {
-	if !roster.ValidID(roster.PrefixOrg, orgID) {
+	if !roster.ValidID(roster.PrefixOrg, orgID) || actor(ctx).Confined() { // a support token reaches one workspace, no organisation
 		return roster.Org{}, orgAuthority{}, errOrgNotFound
 	}
 	var org roster.Org
@@ -127,7 +127,7 @@ func (wa workspaceAuthority) can(p roster.Permission) bool {
 // with neither access nor a membership of its organisation gets 404; an
 // archived workspace is 410 unless archived is allowed.
 func workspaceFor(ctx context.Context, r roster.Reader, wsID string, allowArchived bool, now time.Time, lock workspaceLock) (roster.Workspace, workspaceAuthority, error) {
-	if !roster.ValidID(roster.PrefixWorkspace, wsID) {
+	if !roster.ValidID(roster.PrefixWorkspace, wsID) || !actor(ctx).Reaches(wsID) {
 		return roster.Workspace{}, workspaceAuthority{}, errWorkspaceNotFound
 	}
 	var err error
@@ -186,6 +186,18 @@ func memberships(ctx context.Context, r roster.Reader, w roster.Workspace, userI
 		return nil, nil, err
 	}
 	return direct, org, nil
+}
+
+// errConfined refuses a support token anything beyond its workspace that
+// has no object to hide (its caller's profile, tokens, invitations).
+var errConfined = roster.Errorf(roster.KindForbidden, roster.CodeForbidden, "a support token acts only inside its workspace")
+
+// refuseConfined returns errConfined for a support token.
+func refuseConfined(a roster.Actor) error {
+	if a.Confined() {
+		return errConfined
+	}
+	return nil
 }
 
 // forbidden is a 403 saying what the caller may not do.

@@ -46,6 +46,8 @@ func subjectOf(targetType, targetID string, before, after any) *string {
 // the organisation (and workspace) whose owners are meant.
 var notifyOwners = map[string]bool{
 	roster.ActionRequestCreated: true, // someone asks to join
+	roster.ActionSupportStarted: true, // the vendor's staff stepped in
+	roster.ActionSupportEnded:   true, // and out
 }
 
 // addNotify names, on the events that call for someone's attention, the
@@ -188,6 +190,11 @@ func unmarshalObject(raw json.RawMessage, m *map[string]any) error {
 func (s *Service) mayWatch(ctx context.Context, a roster.Actor, e roster.AuditEvent) (bool, error) {
 	if operator(a) {
 		return true, nil
+	}
+	if a.Confined() { // a support token sees its workspace's events, as its role there allows
+		if e.WorkspaceID == nil || !a.Reaches(*e.WorkspaceID) {
+			return false, nil
+		}
 	}
 	me := a.Subject().ID
 	if e.UserID != nil && *e.UserID == me {

@@ -264,6 +264,9 @@ func (s *Service) listInvitations(ctx context.Context, f roster.InvitationFilter
 
 // MyInvitations lists the pending invitations to the caller's email.
 func (s *Service) MyInvitations(ctx context.Context, p roster.Page) ([]roster.Invitation, string, error) {
+	if err := refuseConfined(actor(ctx)); err != nil {
+		return nil, "", err
+	}
 	u := actor(ctx).Subject()
 	if u.Email == nil {
 		return nil, "", nil
@@ -365,6 +368,9 @@ func (s *Service) ResendInvitation(ctx context.Context, wsID, id string) (roster
 // returns the same membership and never hits the seat cap. The inviter's
 // authority is re-checked now (rule 12).
 func (s *Service) AcceptInvitation(ctx context.Context, secret, id string) (roster.Accepted, error) {
+	if err := refuseConfined(actor(ctx)); err != nil {
+		return roster.Accepted{}, err
+	}
 	var out roster.Accepted
 	err := s.update(ctx, func(c *change) error {
 		inv, err := c.findInvitation(secret, id)

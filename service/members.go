@@ -86,6 +86,9 @@ func (c *change) endWorkspaceMember(m roster.WorkspaceMembership) error {
 // endWorkspaceMemberAs soft-deletes a workspace membership, recorded as
 // action (removed, or expired).
 func (c *change) endWorkspaceMemberAs(m roster.WorkspaceMembership, action string) error {
+	if m.Source == roster.SourceStaffSupport { // a support session ends whole, as itself
+		return c.endSupportOf(m, roster.SupportRemoved)
+	}
 	c.markSeat(m.OrgID, m.UserID)
 	before := m
 	m.DeletedAt, m.UpdatedAt = &c.now, c.now

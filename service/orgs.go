@@ -23,7 +23,10 @@ var errSlugTaken = roster.Errorf(roster.KindConflict, roster.CodeSlugTaken, "the
 // and service tokens, the user they name.
 func (s *Service) CreateOrg(ctx context.Context, in roster.NewOrg) (roster.Org, *roster.WorkspaceView, error) {
 	a := actor(ctx)
-	staff := a.IsService() || (!a.Delegated() && a.Token != nil && a.Token.Kind == roster.TokenPersonal && a.User.PlatformRole.IsStaff())
+	if err := refuseConfined(a); err != nil {
+		return roster.Org{}, nil, err
+	}
+	staff := a.IsService() || a.IsStaff()
 	if s.restrictOrgCreation && !staff {
 		return roster.Org{}, nil, forbidden("only staff may create organisations here")
 	}
@@ -54,7 +57,12 @@ func (s *Service) CreateOrg(ctx context.Context, in roster.NewOrg) (roster.Org, 
 		} else if err != nil {
 			return err
 		}
-		if err := c.auditIn(roster.ActionOrgCreated, roster.TargetOrg, org.ID, &org.ID, nil, nil, orgAudit(org)); err != nil {
+		created := orgAudit(org)
+		if a.IsStaff() {
+			// The vendor's staff set up a customer: the record says who, as what.
+			created["created_by_staff"] = map[string]any{"user_id": a.User.ID, "platform_role": a.User.PlatformRole, "owner": ownerID == a.User.ID}
+		}
+		if err := c.auditIn(roster.ActionOrgCreated, roster.TargetOrg, org.ID, &org.ID, nil, nil, created); err != nil {
 			return err
 		}
 		if _, _, err := c.setOrgMember(org.ID, ownerID, roster.OrgOwner, actorID(c.actor)); err != nil {
@@ -95,6 +103,9 @@ func (s *Service) GetOrg(ctx context.Context, id string) (roster.Org, error) {
 // ListOrgs lists the caller's organisations; staff and services see all.
 func (s *Service) ListOrgs(ctx context.Context, f roster.OrgFilter, p roster.Page) ([]roster.Org, string, error) {
 	a := actor(ctx)
+	if a.Confined() {
+		return nil, "", nil // a support token reaches no organisation
+	}
 	if !operator(a) {
 		f.MemberID = a.Subject().ID
 	}
@@ -159,6 +170,9 @@ func (s *Service) DeleteOrg(ctx context.Context, id string) error {
 		}
 		if !oa.can(roster.OrgPermDelete) {
 			return errForbidden
+		}
+		if err := c.endSupportSessions(roster.SupportFilter{OrgID: id}, roster.SupportWorkspaceDeleted, false); err != nil {
+			return err
 		}
 		if err := c.tx.DeleteOrg(ctx, id, c.now); err != nil {
 			return err

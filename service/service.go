@@ -53,6 +53,9 @@ type Options struct {
 	// WebhookDenyPrivate refuses endpoints on loopback and private
 	// addresses, at registration and again at delivery.
 	WebhookDenyPrivate bool
+	// SupportRole is the workspace role a staff support session grants
+	// (default admin).
+	SupportRole roster.WorkspaceRole
 }
 
 // Service implements Roster's use cases (roster.Services) on top of a
@@ -72,6 +75,7 @@ type Service struct {
 	webhookSchedule     webhook.Schedule
 	denyPrivate         bool
 	deliveries          deliveryCounts
+	supportRole         roster.WorkspaceRole
 }
 
 var _ roster.Services = (*Service)(nil)
@@ -87,12 +91,15 @@ func New(store roster.Store, opts Options) *Service {
 	if opts.AuthCacheSize == 0 {
 		opts.AuthCacheSize = 100_000
 	}
+	if opts.SupportRole == "" {
+		opts.SupportRole = roster.RoleAdmin
+	}
 	if opts.MaxStaleness <= 0 {
 		opts.MaxStaleness = time.Second
 	}
 	s := &Service{store: store, clock: opts.Clock, log: opts.Logger,
 		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL,
-		origin: rand.Text()}
+		origin: rand.Text(), supportRole: opts.SupportRole}
 	s.auth = newAuthCache(opts.AuthCacheSize)
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current

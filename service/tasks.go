@@ -21,7 +21,10 @@ import (
 const SeatRecheckEvery = 5 * time.Minute
 
 // recurring is the work one replica of the cluster does on a schedule.
-var recurring = []roster.RecurringTask{{Type: roster.TaskSeatRecheck, Every: SeatRecheckEvery}}
+var recurring = []roster.RecurringTask{
+	{Type: roster.TaskSeatRecheck, Every: SeatRecheckEvery},
+	{Type: roster.TaskSupportSweep, Every: roster.SupportSweepEvery},
+}
 
 // membershipExpiry is the payload of a TaskMembershipExpiry.
 type membershipExpiry struct {
@@ -95,6 +98,18 @@ func (s *Service) HandleTask(ctx context.Context, t roster.Task) error {
 		return s.deliverOnce(ctx, p)
 	case roster.TaskCallback:
 		return s.callbackDue(ctx, t)
+	case roster.TaskSupportEnd:
+		var p supportEnd
+		if err := json.Unmarshal(t.Payload, &p); err != nil {
+			return fmt.Errorf("task %s: %w", t.ID, err)
+		}
+		return s.endSupportOnTime(ctx, p)
+	case roster.TaskSupportSweep:
+		n, err := s.sweepSupport(ctx)
+		if n > 0 {
+			s.log.InfoContext(ctx, "support sweep ended sessions past their expiry", "sessions", n)
+		}
+		return err
 	}
 	return fmt.Errorf("task %s: no handler for type %q", t.ID, t.Type)
 }

@@ -14,6 +14,9 @@ var errTokenNotFound = roster.Errorf(roster.KindNotFound, roster.CodeTokenNotFou
 // CreateMyToken issues a personal token to the caller.
 func (s *Service) CreateMyToken(ctx context.Context, in roster.TokenRequest) (roster.CreatedToken, error) {
 	a := actor(ctx)
+	if err := refuseConfined(a); err != nil {
+		return roster.CreatedToken{}, err
+	}
 	if a.Delegated() {
 		// A token minted for the user would carry powers delegation withholds
 		// (a platform admin's, for one).
@@ -93,6 +96,9 @@ func tokenExpiry(in roster.TokenRequest, now time.Time) (*time.Time, error) {
 
 // ListMyTokens lists the caller's tokens.
 func (s *Service) ListMyTokens(ctx context.Context, p roster.Page) ([]roster.Token, string, error) {
+	if err := refuseConfined(actor(ctx)); err != nil {
+		return nil, "", err
+	}
 	return s.listTokens(ctx, actor(ctx).Subject().ID, p)
 }
 
@@ -118,6 +124,9 @@ func (s *Service) listTokens(ctx context.Context, userID string, p roster.Page) 
 
 // RevokeMyToken revokes one of the caller's tokens.
 func (s *Service) RevokeMyToken(ctx context.Context, tokenID string) error {
+	if err := refuseConfined(actor(ctx)); err != nil {
+		return err
+	}
 	return s.revokeToken(ctx, actor(ctx).Subject().ID, tokenID)
 }
 

@@ -142,6 +142,9 @@ func (s *Service) ListUsers(ctx context.Context, f roster.UserFilter, p roster.P
 // platform roles.
 func (s *Service) UpdateUser(ctx context.Context, id string, p roster.UserPatch) (roster.User, error) {
 	a := actor(ctx)
+	if err := refuseConfined(a); err != nil {
+		return roster.User{}, err
+	}
 	if !operator(a) && !a.IsSelf(id) {
 		return roster.User{}, errUserNotFound
 	}
@@ -187,6 +190,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p roster.UserPatch)
 					With("org_ids", orgs).With("workspace_ids", wss)
 			}
 		}
+		if reason, ends := supportEndFor(before, after); ends {
+			if err := c.endSupportSessions(roster.SupportFilter{UserID: id}, reason, true); err != nil {
+				return err
+			}
+		}
 		after.UpdatedAt = c.now
 		// Name the clash before writing: on PostgreSQL a failed UPDATE aborts
 		// the transaction, so it could not be looked up afterwards. A racing
@@ -200,6 +208,19 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p roster.UserPatch)
 		return c.audit(roster.ActionUserUpdated, roster.TargetUser, id, userAudit(before), userAudit(after))
 	})
 	return after, err
+}
+
+// supportEndFor says whether a change to a user ends their support
+// sessions: a staff member who may no longer act, or is no longer staff,
+// loses every session at once.
+func supportEndFor(before, after roster.User) (roster.SupportEndReason, bool) {
+	switch {
+	case before.Active() && !after.Active():
+		return roster.SupportStaffSuspended, true
+	case before.PlatformRole.IsStaff() && !after.PlatformRole.IsStaff():
+		return roster.SupportStaffDemoted, true
+	}
+	return "", false
 }
 
 func applyUserPatch(u roster.User, p roster.UserPatch) (roster.User, error) {
@@ -279,6 +300,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		if len(orgs)+len(wss) > 0 {
 			return roster.Errorf(roster.KindConflict, roster.CodeSoleOwner, "the user is the sole owner of %d organisation(s) and %d workspace(s)", len(orgs), len(wss)).
 				With("org_ids", orgs).With("workspace_ids", wss)
+		}
+		if err := c.endSupportSessions(roster.SupportFilter{UserID: id}, roster.SupportStaffSuspended, true); err != nil {
+			return err
 		}
 		if err := c.endAllMemberships(id); err != nil {
 			return err

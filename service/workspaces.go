@@ -141,6 +141,7 @@ func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f rost
 	if err != nil {
 		return nil, "", err
 	}
+	a := actor(ctx)
 	now := s.now()
 	f.MemberID = userID
 	var views []roster.WorkspaceView
@@ -155,7 +156,7 @@ func (s *Service) reachableWorkspaces(ctx context.Context, userID string, f rost
 			wss = wss[:roster.MaxPageLimit]
 		}
 		for _, w := range wss {
-			if acc := ua.in(w, now); acc.Role != "" {
+			if acc := ua.in(w, now); acc.Role != "" && a.Reaches(w.ID) {
 				views = append(views, roster.WorkspaceView{Workspace: w, Access: acc})
 			}
 		}
@@ -208,6 +209,11 @@ func (s *Service) UpdateWorkspace(ctx context.Context, id string, p roster.Works
 
 // saveWorkspace stores after, stamping it updated now, and audits the change.
 func (c *change) saveWorkspace(action string, before roster.Workspace, after *roster.Workspace) error {
+	if before.AllowSupportAccess && !after.AllowSupportAccess { // consent withdrawn: every session ends now
+		if err := c.endSupportSessions(roster.SupportFilter{WorkspaceID: after.ID}, roster.SupportDisabled, false); err != nil {
+			return err
+		}
+	}
 	after.UpdatedAt = c.now
 	if err := c.tx.UpdateWorkspace(c.ctx, *after); err != nil {
 		return err
@@ -257,6 +263,9 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 			return errForbidden
 		}
 		if err := c.markWorkspaceSeats(w.ID); err != nil {
+			return err
+		}
+		if err := c.endSupportSessions(roster.SupportFilter{WorkspaceID: id}, roster.SupportWorkspaceDeleted, false); err != nil {
 			return err
 		}
 		if err := c.tx.DeleteWorkspace(ctx, id, c.now); err != nil {
@@ -353,6 +362,9 @@ func checkValues(values map[string]string) error {
 // be able to reach it.
 func (s *Service) SetDefaultWorkspace(ctx context.Context, wsID string) (roster.User, error) {
 	a := actor(ctx)
+	if err := refuseConfined(a); err != nil {
+		return roster.User{}, err
+	}
 	var u roster.User
 	err := s.update(ctx, func(c *change) error {
 		before, err := s.getUser(ctx, c.tx, a.Subject().ID)

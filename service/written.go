@@ -142,7 +142,8 @@ func (t *trackedTx) noteOrg(ctx context.Context, orgID string) error {
 
 // Writes that touch nothing cached: a new row is not cached before it
 // exists (failed loads are not kept), and organisations, plans, seats,
-// invitations, requests and the audit log are read from the database.
+// invitations, requests, support sessions and the audit log are read from
+// the database (a session's membership and token are cached, and noted above).
 
 func (t *trackedTx) CreateUser(ctx context.Context, u roster.User) error {
 	return t.tx.CreateUser(ctx, u)
@@ -234,6 +235,14 @@ func (t *trackedTx) LockDispatch(ctx context.Context) (roster.EventCursor, bool,
 
 func (t *trackedTx) SetDispatch(ctx context.Context, cur roster.EventCursor) error {
 	return t.tx.SetDispatch(ctx, cur)
+}
+
+func (t *trackedTx) CreateSupportSession(ctx context.Context, ss roster.SupportSession) (bool, error) {
+	return t.tx.CreateSupportSession(ctx, ss)
+}
+
+func (t *trackedTx) UpdateSupportSession(ctx context.Context, ss roster.SupportSession) error {
+	return t.tx.UpdateSupportSession(ctx, ss)
 }
 
 func (t *trackedTx) Notify(ctx context.Context, message string) error {

@@ -85,6 +85,7 @@ type serveConfig struct {
 	quiet                   bool // no per-request log lines
 	timeout                 time.Duration
 	webhookDenyPrivate      bool
+	supportRole             string
 }
 
 func newServeCommand() *cobra.Command {
@@ -107,6 +108,8 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.inviteURL, "invite-url", os.Getenv("ROSTER_INVITE_URL"),
 		"the host application's invitation accept link, with {token} where the secret goes (env ROSTER_INVITE_URL)")
 	cmd.Flags().BoolVar(&cfg.webhookDenyPrivate, "webhook-deny-private", false, "refuse webhook endpoints on loopback and private addresses")
+	cmd.Flags().StringVar(&cfg.supportRole, "support-role", envOr("ROSTER_SUPPORT_ROLE", string(roster.RoleAdmin)),
+		"the workspace role a staff support session grants (env ROSTER_SUPPORT_ROLE)")
 	cmd.Flags().BoolVar(&cfg.quiet, "quiet", false, "log only requests that failed with a server error")
 	cmd.Flags().DurationVar(&cfg.timeout, "request-timeout", durationEnv("ROSTER_REQUEST_TIMEOUT", store.DefaultTimeout),
 		"how long a request, and each database statement, lock wait or idle transaction, may last before it is a 503 (env ROSTER_REQUEST_TIMEOUT)")
@@ -136,6 +139,12 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	if cfg.timeout <= 0 {
 		cfg.timeout = store.DefaultTimeout
 	}
+	supportRole := roster.RoleAdmin
+	if cfg.supportRole != "" {
+		if supportRole, err = roster.ParseWorkspaceRole(cfg.supportRole); err != nil {
+			return fmt.Errorf("--support-role: %w", err)
+		}
+	}
 	// River, which runs tasks, reports at info level what Roster's own
 	// logs already say; its warnings and errors are worth keeping.
 	taskLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -146,7 +155,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	defer db.Close()
 
 	svc := service.New(db, service.Options{Logger: log, Actions: actions, RestrictOrgCreation: cfg.restrictOrgCreation, InviteURL: cfg.inviteURL,
-		WebhookDenyPrivate: cfg.webhookDenyPrivate})
+		WebhookDenyPrivate: cfg.webhookDenyPrivate, SupportRole: supportRole})
 	adminEmail := cfg.adminEmail
 	system := roster.WithActor(ctx, roster.SystemActor())
 	token, err := svc.FirstStart(system, adminEmail)
