@@ -116,13 +116,13 @@ type SupportJoin struct {
 
 // SupportFilter narrows a list of support sessions.
 type SupportFilter struct {
-	WorkspaceID string
-	OrgID       string
-	UserID      string
-	Open        bool      // only sessions not ended (they may have expired)
-	ActiveAt    time.Time // when set, only sessions active at this time
+	WorkspaceID    string
+	OrgID          string
+	UserID         string
+	Open           bool      // only sessions not ended (they may have expired)
+	ActiveAt       time.Time // when set, only sessions active at this time
 	NotEndedBefore time.Time // when set, only sessions not ended, or ended at or after this time
-	ExpiredAt   time.Time // when set, only sessions not ended whose expiry is at or before this time
+	ExpiredAt      time.Time // when set, only sessions not ended whose expiry is at or before this time
 }
 
 // SupportStore reads support sessions.
