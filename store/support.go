@@ -30,11 +30,12 @@ func (q queries) GetOpenSupportSession(ctx context.Context, workspaceID, userID 
 }
 
 func (q queries) ListSupportSessions(ctx context.Context, f roster.SupportFilter, p roster.Page) ([]roster.SupportSession, error) {
-	after := p.After
-	if after == "" {
-		after = "~" // after every id: newest first
+	// Newest first. No sentinel for the first page: "~" sorts after every
+	// id only under the C collation, not e.g. ICU en-US.
+	where, args := []string{"1 = 1"}, []any{}
+	if p.After != "" {
+		where, args = append(where, "id < ?"), append(args, p.After)
 	}
-	where, args := []string{"id < ?"}, []any{after}
 	if f.WorkspaceID != "" {
 		where, args = append(where, "workspace_id = ?"), append(args, f.WorkspaceID)
 	}
