@@ -720,6 +720,32 @@ func emitCases() map[string]emitCase {
 				repeats: []emitCall{{"deleting again", 404, emitReq("DELETE", path, w.admin(), nil)}},
 			}
 		}},
+		// A support session is one event of its own: its membership and
+		// token are parts of it, not members or tokens of the customer's.
+		"join-support": {events: events("support_session.started"), setup: func(w *emitWorld) emitPlan {
+			_, staffToken := newStaff(w.t, w.env, w.email("sam"), "support")
+			path := supportPath(w.ws.ID)
+			w.env.Expect(200, emitReq("PATCH", w.wsPath("/settings"), w.aliceToken, map[string]any{"allow_support_access": true}))
+			return emitPlan{
+				ok: emitOK(201, emitReq("POST", path, staffToken, map[string]any{"reason": "ticket", "duration": 3600})),
+				rejects: []emitCall{
+					{"a customer", 403, emitReq("POST", path, w.aliceToken, map[string]any{"reason": "ticket"})},
+					{"no reason", 400, emitReq("POST", path, staffToken, map[string]any{"duration": 3600})},
+					{"too long", 400, emitReq("POST", path, staffToken, map[string]any{"reason": "ticket", "duration": 604801})},
+				},
+			}
+		}},
+		"leave-support": {events: events("support_session.ended"), setup: func(w *emitWorld) emitPlan {
+			_, staffToken := newStaff(w.t, w.env, w.email("sam"), "support")
+			w.env.Expect(200, emitReq("PATCH", w.wsPath("/settings"), w.aliceToken, map[string]any{"allow_support_access": true}))
+			path := supportPath(w.ws.ID)
+			w.env.Expect(201, emitReq("POST", path, staffToken, map[string]any{"reason": "ticket"}))
+			return emitPlan{
+				ok:      emitOK(200, emitReq("DELETE", path, staffToken, nil)),
+				rejects: []emitCall{{"a customer", 403, emitReq("DELETE", path, w.aliceToken, nil)}},
+				repeats: []emitCall{{"nothing left to end", 200, emitReq("DELETE", path, staffToken, nil)}},
+			}
+		}},
 		"rotate-webhook-secret": {events: events("webhook.secret_rotated"), setup: func(w *emitWorld) emitPlan {
 			path := "/v1/webhooks/" + w.webhook() + "/rotate-secret"
 			return emitPlan{

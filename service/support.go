@@ -42,7 +42,7 @@ func mayHoldSupport(a roster.Actor, wsID string) bool {
 func (s *Service) JoinSupport(ctx context.Context, wsID string, in roster.SupportRequest) (roster.SupportJoin, error) {
 	a := actor(ctx)
 	if !a.IsStaff() {
-		return roster.SupportJoin{}, errNotStaff
+		return roster.SupportJoin{}, refuseNonStaff(a, wsID)
 	}
 	if err := roster.CheckSupportReason(in.Reason); err != nil {
 		return roster.SupportJoin{}, err
@@ -363,7 +363,7 @@ func supportAudit(ss *roster.SupportSession) any {
 func (s *Service) MySupportSession(ctx context.Context, wsID string) (*roster.SupportSession, error) {
 	a := actor(ctx)
 	if !mayHoldSupport(a, wsID) {
-		return nil, s.notStaffOrNotHere(a)
+		return nil, refuseNonStaff(a, wsID)
 	}
 	if _, err := s.existingWorkspace(ctx, wsID); err != nil {
 		return nil, err
@@ -380,10 +380,10 @@ func (s *Service) MySupportSession(ctx context.Context, wsID string) (*roster.Su
 	return &ss, nil
 }
 
-// notStaffOrNotHere is the refusal of a support call: a support token
+// refuseNonStaff is the refusal of a support call in wsID: a support token
 // outside its workspace finds nothing there; anyone else is not staff.
-func (s *Service) notStaffOrNotHere(a roster.Actor) error {
-	if a.Confined() {
+func refuseNonStaff(a roster.Actor, wsID string) error {
+	if !a.Reaches(wsID) {
 		return errWorkspaceNotFound
 	}
 	return errNotStaff
@@ -405,7 +405,7 @@ func (s *Service) existingWorkspace(ctx context.Context, wsID string) (roster.Wo
 func (s *Service) LeaveSupport(ctx context.Context, wsID string) (bool, error) {
 	a := actor(ctx)
 	if !mayHoldSupport(a, wsID) {
-		return false, s.notStaffOrNotHere(a)
+		return false, refuseNonStaff(a, wsID)
 	}
 	ended := false
 	err := s.update(ctx, func(c *change) error {

@@ -32,7 +32,7 @@ func (s *Service) ListWorkspaceMembers(ctx context.Context, wsID string, include
 	if !wa.can(roster.PermMembersRead) {
 		return nil, "", errForbidden
 	}
-	if includeSupport && !wa.can(roster.PermMembersManage) && !actor(ctx).Subject().PlatformRole.IsStaff() {
+	if includeSupport && !wa.can(roster.PermMembersManage) && !actor(ctx).IsStaff() {
 		return nil, "", forbidden("only admins and staff see support sessions")
 	}
 	direct, err := s.store.ListWorkspaceMembers(ctx, wsID, roster.MemberFilter{IncludeSupport: includeSupport, LiveAt: now}, p)

@@ -102,12 +102,14 @@ func deliveryArgs(d roster.Delivery) []any {
 }
 
 func (q queries) ListDeliveries(ctx context.Context, webhookID string, p roster.Page) ([]roster.Delivery, error) {
-	after := p.After
-	if after == "" {
-		after = "~" // after every id: newest first
+	// Newest first. No sentinel for the first page: "~" sorts after every id
+	// only under the C collation.
+	where, args := "webhook_id = ?", []any{webhookID}
+	if p.After != "" {
+		where, args = where+" AND id < ?", append(args, p.After)
 	}
-	rows, err := q.query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE webhook_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-		webhookID, after, p.Limit+1)
+	rows, err := q.query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE `+where+` ORDER BY id DESC LIMIT ?`,
+		append(args, p.Limit+1)...)
 	return collect(rows, err, func(r *sql.Rows) (roster.Delivery, error) { return scanDelivery(r) })
 }
 
