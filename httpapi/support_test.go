@@ -445,8 +445,9 @@ func TestSupportSweepEndsWhatTasksMissed(t *testing.T) {
 	})
 }
 
-// TestSupportEndsWithConsentAndStaffStatus: turning the switch off, and
-// suspending or demoting the staff member, end sessions at once.
+// TestSupportEndsWithConsentAndStaffStatus: turning the switch off,
+// suspending or demoting the staff member, removing the session from the
+// members and deleting the workspace end sessions at once.
 func TestSupportEndsWithConsentAndStaffStatus(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		env := rostertest.NewEnv(t, b)
@@ -488,6 +489,27 @@ func TestSupportEndsWithConsentAndStaffStatus(t *testing.T) {
 		if got := demoted.endReasons(t); !slices.Equal(got, []string{"staff_demoted"}) {
 			t.Errorf("demoted: %v", got)
 		}
+		removed := newSupportWorld(t, env, "removed")
+		removed.joined(t, time.Hour, 201)
+		env.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + removed.ws.ID + "/members/" + removed.staff.ID, Token: removed.aliceToken})
+		if got := removed.endReasons(t); !slices.Equal(got, []string{"removed"}) || removed.staffAllowed() {
+			t.Errorf("removed by the customer: %v", got)
+		}
+
+		deleted := newSupportWorld(t, env, "deleted")
+		s = deleted.joined(t, time.Hour, 201).Session
+		env.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + deleted.ws.ID, Token: deleted.aliceToken})
+		if got := deleted.endReasons(t); !slices.Equal(got, []string{"workspace_deleted"}) {
+			t.Errorf("workspace deleted: %v", got)
+		}
+		env.Expect(401, rostertest.Req{Method: "GET", Path: "/v1/me", Token: s.Token})
+
+		archived := newSupportWorld(t, env, "archived")
+		env.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + archived.ws.ID + "/archive", Token: archived.aliceToken})
+		if code := archived.join(archived.staffToken, map[string]any{"reason": "x"}).Want(t, 410).Code(t); code != "workspace_archived" {
+			t.Errorf("joining an archived workspace: %s", code)
+		}
+
 		var list struct{ Data []apiSession }
 		env.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/admin/support-sessions", Token: env.AdminToken}).JSON(t, &list)
 		if len(list.Data) != 0 {
