@@ -22,7 +22,7 @@ func (s *Service) RequestAccess(ctx context.Context, wsID, message string) (rost
 	var out roster.AccessRequest
 	var created, orgVisible bool
 	err := s.update(ctx, func(c *change) error {
-		if !roster.ValidID(roster.PrefixWorkspace, wsID) {
+		if !roster.ValidID(roster.PrefixWorkspace, wsID) || !c.actor.Reaches(wsID) { // a support token asks nowhere else
 			return errWorkspaceNotFound
 		}
 		w, err := c.tx.GetWorkspace(ctx, wsID)
