@@ -56,8 +56,16 @@ type AuditEvent struct {
 	// Notify names the users the host application should tell of the change
 	// (DOMAIN §7): all owners, never one of them, never support staff.
 	Notify []string
+	// ActorReason is why the actor acted, when they gave a reason: a staff
+	// member's support session.
+	ActorReason *string
 	// Cursor is the event's place in the log, set when it is read.
 	Cursor EventCursor
+	// Pos, PrevHash and Hash are its seal in the chain; Pos is 0 until
+	// the sealer reaches it.
+	Pos      int64
+	PrevHash string
+	Hash     string
 }
 
 // EventCursor is a place in the event log. Events are read in cursor

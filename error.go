@@ -98,6 +98,7 @@ const (
 	CodeInvalidReason         = "invalid_reason"
 	CodeSupportDisabled       = "support_access_disabled"
 	CodeNotStaff              = "not_staff"
+	CodeInvalidRange          = "invalid_range"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for

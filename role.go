@@ -147,6 +147,7 @@ const (
 	OrgPermBilling          OrgPermission = "org.billing"           // seats and plan
 	OrgPermCreateWorkspaces OrgPermission = "org.workspaces.create" // unless the organisation forbids members
 	OrgPermEvents           OrgPermission = "org.events.read"       // the organisation's events on the stream
+	OrgPermAudit            OrgPermission = "org.audit.read"        // the organisation's audit log
 )
 
 // orgPermissionRoles is DOMAIN §2's organisation table. Billing is not
@@ -161,6 +162,7 @@ var orgPermissionRoles = map[OrgPermission][]OrgRole{
 	OrgPermBilling:          {OrgOwner, OrgAdmin, OrgBilling},
 	OrgPermCreateWorkspaces: {OrgOwner, OrgAdmin, OrgMember},
 	OrgPermEvents:           {OrgOwner, OrgAdmin},
+	OrgPermAudit:            {OrgOwner, OrgAdmin},
 }
 
 // IsOrgPermission reports whether p is a known organisation permission.
@@ -171,7 +173,7 @@ func IsOrgPermission(p OrgPermission) bool {
 
 // OrgPermissions lists every organisation permission.
 var OrgPermissions = []OrgPermission{OrgPermRead, OrgPermDirectory, OrgPermUpdate, OrgPermDelete,
-	OrgPermMembersManage, OrgPermOwnersManage, OrgPermBilling, OrgPermCreateWorkspaces, OrgPermEvents}
+	OrgPermMembersManage, OrgPermOwnersManage, OrgPermBilling, OrgPermCreateWorkspaces, OrgPermEvents, OrgPermAudit}
 
 // Can reports whether org role r holds permission p.
 func (r OrgRole) Can(p OrgPermission) bool {

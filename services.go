@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"iter"
 	"time"
 )
 
@@ -122,6 +123,11 @@ type SeatService interface {
 // AuditService reads the audit log.
 type AuditService interface {
 	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
+	// ExportAudit decides whether the caller may read what f selects and
+	// returns every sealed event it selects, oldest first, with its seal.
+	ExportAudit(ctx context.Context, f AuditFilter) (iter.Seq2[AuditEvent, error], error)
+	// VerifyAudit walks the whole chain (platform admins).
+	VerifyAudit(ctx context.Context) (Verification, error)
 }
 
 // TaskService shows operators Roster's durable work and lets them cancel

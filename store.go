@@ -16,6 +16,7 @@ type Reader interface {
 	IdempotencyStore
 	WebhookStore
 	SupportStore
+	ChainStore
 }
 
 // Tx is a write transaction: it reads its own writes, and everything written
@@ -31,6 +32,7 @@ type Tx interface {
 	TaskWriter
 	WebhookWriter
 	SupportWriter
+	ChainWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error

@@ -57,7 +57,7 @@ func TestAuditLog(t *testing.T) {
 		if got := get("since=" + since + "&until=" + until); len(got.Data) != 2 { // ann's creation and her token
 			t.Errorf("time window: %d events: %v", len(got.Data), got.Data)
 		}
-		if got := get("org_id=org_none"); len(got.Data) != 0 {
+		if got := get("org_id=org_00000000000000000000000000"); len(got.Data) != 0 {
 			t.Errorf("org filter: %d events", len(got.Data))
 		}
 		// Paging two at a time visits every event once.

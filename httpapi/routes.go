@@ -48,7 +48,16 @@ func (s *Server) routes() {
 
 	// Audit
 	audit := []string{"Audit"}
-	huma.Register(api, s.op("list-audit", http.MethodGet, "/v1/audit", byBody, audit, "Read the audit log", "Platform admins. Newest first."), listOf(roster.PrefixAudit, toAudit, s.listAudit))
+	huma.Register(api, s.op("list-audit", http.MethodGet, "/v1/audit", byBody, audit, "Read the audit log",
+		"Newest first. Platform admins read all of it; an organisation's owners and admins (and service tokens) read that organisation's, naming it in `org_id`."), listOf(roster.PrefixAudit, toAudit, s.listAudit))
+	export := s.op("export-audit", http.MethodGet, exportPath, http.StatusOK, audit, "Export the audit log (NDJSON)",
+		"The same filters and the same readers as GET /v1/audit. One sealed event a line, oldest first, with `seq`, `prev_hash` and `hash`: "+
+			"`roster audit verify FILE` checks a copy offline. Events written in the last moment, not sealed yet, come in the next export.")
+	export.Responses = map[string]*huma.Response{"200": {Description: "The events", Content: map[string]*huma.MediaType{
+		"application/x-ndjson": {Schema: &huma.Schema{Type: huma.TypeString}}}}}
+	huma.Register(api, export, s.exportAudit)
+	huma.Register(api, s.op("verify-audit", http.MethodGet, verifyPath, byBody, audit, "Verify the audit log's hash chain",
+		"Platform admins. Walks the chain from its first event to its head, recomputing every hash; names the first event that breaks it."), s.verifyAudit)
 
 	// Organisations
 	orgs := []string{"Organisations"}

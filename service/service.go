@@ -121,6 +121,7 @@ func New(store roster.Store, opts Options) *Service {
 func (s *Service) Run(ctx context.Context) error {
 	go s.hub.run(ctx)
 	go s.dispatch(ctx)
+	go s.seal(ctx)
 	return s.store.Listen(ctx, s.hearing)
 }
 
@@ -161,6 +162,7 @@ type change struct {
 	now        time.Time
 	actor      roster.Actor
 	origin     string                 // this replica's name on the invalidations it sends
+	reason     *string                // the support session's reason, once looked up
 	dirtySeats map[seatKey]bool       // seats to recount before committing
 	capped     map[string]bool        // organisations where new seats must fit the cap
 	priorPlans map[string]roster.Plan // plans this change replaced: seat counts before it are reported under them
@@ -227,6 +229,9 @@ func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID
 		e.OnBehalfOf = &a.OnBehalfOf.ID
 	}
 	var err error
+	if e.ActorReason, err = c.actorReason(); err != nil {
+		return err
+	}
 	if e.Before, err = auditJSON(before); err != nil {
 		return err
 	}
@@ -239,6 +244,32 @@ func (c *change) auditIn(action, targetType, targetID string, orgID, workspaceID
 	e.UserID = subjectOf(targetType, targetID, before, after)
 	c.audits = append(c.audits, e)
 	return nil
+}
+
+// actorReason is the reason a support token's staff member gave for their
+// session: the audit log shows who acted, and why they were there.
+func (c *change) actorReason() (*string, error) {
+	a := c.actor
+	if !a.Confined() || a.Token.WorkspaceID == nil {
+		return nil, nil
+	}
+	if c.reason == nil {
+		// The newest session is the token's (a token that outlived its
+		// session could not act); it may have just ended, by this change.
+		latest, err := c.tx.ListSupportSessions(c.ctx, roster.SupportFilter{WorkspaceID: *a.Token.WorkspaceID, UserID: a.User.ID}, roster.Page{Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		reason := ""
+		if len(latest) > 0 && latest[0].TokenID == a.Token.ID {
+			reason = latest[0].Reason
+		}
+		c.reason = &reason
+	}
+	if *c.reason == "" {
+		return nil, nil
+	}
+	return c.reason, nil
 }
 
 // flush writes the change's audit events and its invalidations for other

@@ -245,6 +245,14 @@ func (t *trackedTx) UpdateSupportSession(ctx context.Context, ss roster.SupportS
 	return t.tx.UpdateSupportSession(ctx, ss)
 }
 
+func (t *trackedTx) LockChain(ctx context.Context) (roster.ChainHead, bool, error) {
+	return t.tx.LockChain(ctx)
+}
+
+func (t *trackedTx) SealEvents(ctx context.Context, seals []roster.EventSeal, head roster.ChainHead) error {
+	return t.tx.SealEvents(ctx, seals, head)
+}
+
 func (t *trackedTx) Notify(ctx context.Context, message string) error {
 	return t.tx.Notify(ctx, message)
 }

@@ -12,19 +12,19 @@ import (
 )
 
 const auditColumns = `id, at, actor_user_id, actor_token_id, via, on_behalf_of, action, target_type, target_id,
-	org_id, workspace_id, before_json, after_json, request_id, ip, user_id, notify_json`
+	org_id, workspace_id, before_json, after_json, request_id, ip, user_id, notify_json, actor_reason`
 
 // auditRead is what reads select: the columns written, and the place in
 // the log, which the database assigns (txid is text: PostgreSQL's xid8
 // has no driver type).
-const auditRead = auditColumns + `, seq, CAST(txid AS TEXT)`
+const auditRead = auditColumns + `, seq, CAST(txid AS TEXT), COALESCE(chain_pos, 0), COALESCE(prev_hash, ''), COALESCE(hash, '')`
 
 // InsertAudit appends events in one statement.
 func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	columns, row := auditColumns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	columns, row := auditColumns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 	var seq int64
 	if t.db.dialect == SQLite {
 		// PostgreSQL numbers events from a sequence; SQLite's one writer
@@ -38,7 +38,7 @@ func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error
 	}
 	row += ")"
 	rows := make([]string, len(events))
-	args := make([]any, 0, 18*len(events))
+	args := make([]any, 0, 19*len(events))
 	for i, e := range events {
 		rows[i] = row
 		notify, err := notifyArg(e.Notify)
@@ -47,7 +47,7 @@ func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error
 		}
 		args = append(args, e.ID, ts(e.At), strArg(e.ActorUserID), strArg(e.ActorTokenID), string(e.Via), strArg(e.OnBehalfOf),
 			e.Action, e.TargetType, e.TargetID, strArg(e.OrgID), strArg(e.WorkspaceID),
-			jsonArg(e.Before), jsonArg(e.After), e.RequestID, e.IP, strArg(e.UserID), notify)
+			jsonArg(e.Before), jsonArg(e.After), e.RequestID, e.IP, strArg(e.UserID), notify, strArg(e.ActorReason))
 		if t.db.dialect == SQLite {
 			args = append(args, seq+int64(i)+1)
 		}
@@ -139,10 +139,19 @@ func jsonArg(b []byte) any {
 }
 
 func (q queries) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) ([]roster.AuditEvent, error) {
-	where, args := []string{"1 = 1"}, []any{}
+	where, args := auditWhere(f)
 	if p.After != "" {
 		where, args = append(where, "id < ?"), append(args, p.After)
 	}
+	args = append(args, p.Limit+1)
+	rows, err := q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY id DESC LIMIT ?`, args...)
+	return collect(rows, err, scanAudit)
+}
+
+// auditWhere is the condition of a filter.
+func auditWhere(f roster.AuditFilter) ([]string, []any) {
+	where, args := []string{"1 = 1"}, []any{}
 	if f.OrgID != "" {
 		where, args = append(where, "org_id = ?"), append(args, f.OrgID)
 	}
@@ -161,23 +170,21 @@ func (q queries) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.P
 	if f.Until != nil {
 		where, args = append(where, "at < ?"), append(args, ts(*f.Until))
 	}
-	args = append(args, p.Limit+1)
-	rows, err := q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT ?`, args...)
-	return collect(rows, err, scanAudit)
+	return where, args
 }
 
 func scanAudit(r *sql.Rows) (roster.AuditEvent, error) {
 	var e roster.AuditEvent
-	var actorUser, actorToken, obo, org, ws, user sql.NullString
+	var actorUser, actorToken, obo, org, ws, user, reason sql.NullString
 	var before, after, notify []byte
 	var txid string
 	err := r.Scan(&e.ID, timeDest{&e.At}, &actorUser, &actorToken, &e.Via, &obo, &e.Action, &e.TargetType, &e.TargetID,
-		&org, &ws, &before, &after, &e.RequestID, &e.IP, &user, &notify, &e.Cursor.Seq, &txid)
+		&org, &ws, &before, &after, &e.RequestID, &e.IP, &user, &notify, &reason, &e.Cursor.Seq, &txid, &e.Pos, &e.PrevHash, &e.Hash)
 	if err != nil {
 		return e, err
 	}
 	e.ActorUserID, e.ActorTokenID, e.OnBehalfOf = nullString(actorUser), nullString(actorToken), nullString(obo)
+	e.ActorReason = nullString(reason)
 	e.OrgID, e.WorkspaceID, e.UserID = nullString(org), nullString(ws), nullString(user)
 	e.Before, e.After = before, after
 	if len(notify) > 0 {

@@ -41,7 +41,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand(), newLoadtestCommand())
+	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand(), newLoadtestCommand(), newAuditCommand())
 	return root
 }
 
