@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -53,8 +54,8 @@ func (s *Server) routes() {
 	export := s.op("export-audit", http.MethodGet, exportPath, http.StatusOK, audit, "Export the audit log (NDJSON)",
 		"The same filters and the same readers as GET /v1/audit. One sealed event a line, oldest first, with `seq`, `prev_hash` and `hash`: "+
 			"`roster audit verify FILE` checks a copy offline. Events written in the last moment, not sealed yet, come in the next export.")
-	export.Responses = map[string]*huma.Response{"200": {Description: "The events", Content: map[string]*huma.MediaType{
-		"application/x-ndjson": {Schema: &huma.Schema{Type: huma.TypeString}}}}}
+	export.Responses = map[string]*huma.Response{"200": {Description: "The events: each line is one of these", Content: map[string]*huma.MediaType{
+		"application/x-ndjson": {Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[roster.ExportedEvent](), true, "")}}}}
 	huma.Register(api, export, s.exportAudit)
 	huma.Register(api, s.op("verify-audit", http.MethodGet, verifyPath, byBody, audit, "Verify the audit log's hash chain",
 		"Platform admins. Walks the chain from its first event to its head, recomputing every hash; names the first event that breaks it."), s.verifyAudit)

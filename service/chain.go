@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -78,15 +79,37 @@ func (s *Service) sealOnce(ctx context.Context, seen **roster.EventCursor) (bool
 	return more, err
 }
 
-// SealNow seals every event committed so far (the sealer does it on its
-// own within a poll; tests and tools that must see a sealed log call it).
+// SealNow seals every event committed before it was called (the sealer
+// does it on its own within a poll; tests and tools that must see a sealed
+// log call it). On PostgreSQL an event becomes sealable once every
+// transaction older than its own has ended: it waits for those.
 func (s *Service) SealNow(ctx context.Context) error {
 	ctx = roster.WithActor(ctx, roster.SystemActor())
-	var seen *roster.EventCursor
+	start, err := s.store.EventsNow(ctx)
+	if err != nil {
+		return err
+	}
 	for {
-		more, err := s.sealOnce(ctx, &seen)
-		if err != nil || !more {
+		var seen *roster.EventCursor
+		for more := true; more; {
+			if more, err = s.sealOnce(ctx, &seen); err != nil {
+				return err
+			}
+		}
+		if start.Xmax == 0 { // SQLite: every committed event is sealable at once
+			return nil
+		}
+		e, err := s.store.FirstUnsealed(ctx, roster.EventCursor{TxID: start.Xmax, Seq: -1})
+		if errors.Is(err, roster.ErrNotFound) || (err == nil && slices.Contains(start.Running, e.Cursor.TxID)) {
+			return nil // what is left was not committed when SealNow was called
+		}
+		if err != nil {
 			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

@@ -126,7 +126,19 @@ func (v *OpenAPIValidator) check(method, path string, r *Response) error {
 	if _, ok := content[mediaType]; !ok {
 		return fmt.Errorf("content type %q is not documented for %s", mediaType, code)
 	}
-	return v.validate(op+"/responses/"+code+"/content/"+pointerEscape(mediaType)+"/schema", r.Body)
+	schema := op + "/responses/" + code + "/content/" + pointerEscape(mediaType) + "/schema"
+	if mediaType == "application/x-ndjson" { // every line is one document of the schema
+		for i, line := range bytes.Split(r.Body, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			if err := v.validate(schema, line); err != nil {
+				return fmt.Errorf("line %d: %w", i+1, err)
+			}
+		}
+		return nil
+	}
+	return v.validate(schema, r.Body)
 }
 
 func (v *OpenAPIValidator) validate(pointer string, body []byte) error {
