@@ -56,6 +56,9 @@ type Options struct {
 	// SupportRole is the workspace role a staff support session grants
 	// (default admin).
 	SupportRole roster.WorkspaceRole
+	// NoSealer leaves the audit log unchained on this replica: only for
+	// measuring what sealing costs (roster loadtest --seal=false).
+	NoSealer bool
 }
 
 // Service implements Roster's use cases (roster.Services) on top of a
@@ -76,6 +79,7 @@ type Service struct {
 	denyPrivate         bool
 	deliveries          deliveryCounts
 	supportRole         roster.WorkspaceRole
+	noSealer            bool
 }
 
 var _ roster.Services = (*Service)(nil)
@@ -99,7 +103,7 @@ func New(store roster.Store, opts Options) *Service {
 	}
 	s := &Service{store: store, clock: opts.Clock, log: opts.Logger,
 		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL,
-		origin: rand.Text(), supportRole: opts.SupportRole}
+		origin: rand.Text(), supportRole: opts.SupportRole, noSealer: opts.NoSealer}
 	s.auth = newAuthCache(opts.AuthCacheSize)
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current
@@ -121,7 +125,9 @@ func New(store roster.Store, opts Options) *Service {
 func (s *Service) Run(ctx context.Context) error {
 	go s.hub.run(ctx)
 	go s.dispatch(ctx)
-	go s.seal(ctx)
+	if !s.noSealer {
+		go s.seal(ctx)
+	}
 	return s.store.Listen(ctx, s.hearing)
 }
 

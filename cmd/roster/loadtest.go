@@ -38,6 +38,7 @@ type loadConfig struct {
 	writers     int // membership writers to measure after the checks; 0: none
 	seed        uint64
 	cpuProfile  string // where to write a CPU profile of the measured runs
+	seal        bool   // chain the audit log as serve does (off: to measure what sealing costs)
 }
 
 func newLoadtestCommand() *cobra.Command {
@@ -65,6 +66,7 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.writers, "writers", 0, "then measure membership writes (PUT and DELETE /v1/workspaces/{ws}/members/{user}) from this many concurrent writers")
 	cmd.Flags().Uint64Var(&cfg.seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and driver) to this file")
+	cmd.Flags().BoolVar(&cfg.seal, "seal", true, "chain the audit log while writing, as serve does (--seal=false measures what sealing costs)")
 	return cmd
 }
 
@@ -103,7 +105,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	fmt.Fprintf(out, "dataset: %d users, %d organisations, %d workspaces, %d memberships (%d%% of workspace memberships expire) on %s, seeded in %v\n",
 		len(data.users), cfg.orgs, len(data.workspaces), memberships, cfg.expiringPct, db.Dialect(), time.Since(start).Round(time.Millisecond))
 
-	svc := service.New(db, service.Options{Logger: log})
+	svc := service.New(db, service.Options{Logger: log, NoSealer: !cfg.seal})
 	_, token, err := svc.EnsureAdmin(roster.WithActor(ctx, roster.SystemActor()), "loadtest@localhost")
 	if err != nil {
 		return err
@@ -158,6 +160,20 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		fmt.Fprintf(out, "writers %d: %d membership writes in %v: %.0f writes/s, p50 %v, p99 %v, %d 2xx, %d 4xx, %d 5xx, %d errors\n",
 			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
 			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.ok, res.refused, res.failed, res.errors)
+		if cfg.seal {
+			// How far behind the writes the sealer ended: the time it takes
+			// to chain what was left when they stopped.
+			start := time.Now()
+			if err := svc.SealNow(ctx); err != nil {
+				return err
+			}
+			head, err := db.ChainHeadNow(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "audit chain: %d events sealed; the sealer caught up %v after the writes stopped\n",
+				head.Pos, time.Since(start).Round(time.Millisecond))
+		}
 	}
 	return nil
 }
