@@ -139,14 +139,19 @@ func jsonArg(b []byte) any {
 }
 
 func (q queries) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) ([]roster.AuditEvent, error) {
+	query, args := listAuditQuery(f, p)
+	rows, err := q.query(ctx, query, args...)
+	return collect(rows, err, scanAudit)
+}
+
+// listAuditQuery is ListAudit's statement: newest first, one page.
+func listAuditQuery(f roster.AuditFilter, p roster.Page) (string, []any) {
 	where, args := auditWhere(f)
 	if p.After != "" {
 		where, args = append(where, "id < ?"), append(args, p.After)
 	}
-	args = append(args, p.Limit+1)
-	rows, err := q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT ?`, args...)
-	return collect(rows, err, scanAudit)
+	return `SELECT ` + auditRead + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC LIMIT ?`,
+		append(args, p.Limit+1)
 }
 
 // auditWhere is the condition of a filter.

@@ -1,6 +1,12 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/roster-dev/roster"
+)
 
 // MigrateDownTo rolls back, newest first, every applied migration above
 // version (0: all of them) and returns how many it rolled back. Roster never
@@ -12,4 +18,44 @@ func (db *DB) MigrateDownTo(ctx context.Context, version int64) (int, error) {
 	}
 	res, err := p.DownTo(ctx, version)
 	return len(res), err
+}
+
+// ExplainAudit returns the database's plan for ListAudit with f: on
+// PostgreSQL with sequential scans priced out, so that the plan shows
+// whether an index can serve the filter at all (a table of a few rows is
+// otherwise scanned whatever its indexes).
+func (db *DB) ExplainAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) (string, error) {
+	query, args := listAuditQuery(f, p)
+	conn, err := db.read.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	prefix := "EXPLAIN QUERY PLAN "
+	if db.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
+			return "", err
+		}
+		defer conn.ExecContext(ctx, "RESET enable_seqscan")
+		prefix = "EXPLAIN "
+	}
+	rows, err := conn.QueryContext(ctx, db.rebind(prefix+query), args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var plan []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		plan = append(plan, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return strings.Join(plan, "\n"), rows.Err()
 }

@@ -8,6 +8,8 @@ ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_events ADD COLUMN hash TEXT;
 CREATE UNIQUE INDEX audit_chain ON audit_events (chain_pos) WHERE chain_pos IS NOT NULL;
 CREATE INDEX audit_unsealed ON audit_events (txid, seq) WHERE chain_pos IS NULL;
+-- GET /v1/audit?since=&until= (the other filters have their indexes).
+CREATE INDEX audit_at ON audit_events (at, id);
 
 -- Where the sealer has reached: the last event sealed, its place in the
 -- log, its position and its hash. Events already written are sealed from
@@ -23,6 +25,7 @@ INSERT INTO audit_chain_head (name, txid, seq, pos, hash) VALUES ('chain', '0', 
 
 -- +goose Down
 DROP TABLE audit_chain_head;
+DROP INDEX audit_at;
 DROP INDEX audit_unsealed;
 DROP INDEX audit_chain;
 ALTER TABLE audit_events DROP COLUMN hash;
