@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -139,35 +140,65 @@ func jsonArg(b []byte) any {
 }
 
 func (q queries) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) ([]roster.AuditEvent, error) {
-	query, args := listAuditQuery(f, p)
+	var after *roster.AuditEvent
+	if p.After != "" {
+		// The page continues below the cursor's (at, id).
+		var e roster.AuditEvent
+		err := q.queryRow(ctx, `SELECT at FROM audit_events WHERE id = ?`, p.After).Scan(timeDest{&e.At})
+		if errors.Is(err, roster.ErrNotFound) {
+			return nil, nil // gone: nothing follows it
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.ID = p.After
+		after = &e
+	}
+	query, args := q.db.listAuditQuery(f, after, p.Limit)
 	rows, err := q.query(ctx, query, args...)
 	return collect(rows, err, scanAudit)
 }
 
-// listAuditQuery is ListAudit's statement: newest first, one page.
-func listAuditQuery(f roster.AuditFilter, p roster.Page) (string, []any) {
-	where, args := auditWhere(f)
-	if p.After != "" {
-		where, args = append(where, "id < ?"), append(args, p.After)
+// listAuditQuery is ListAudit's statement: newest first by (at, id), the
+// order of every audit index, one page below after.
+func (db *DB) listAuditQuery(f roster.AuditFilter, after *roster.AuditEvent, limit int) (string, []any) {
+	where, args := db.auditWhere(f)
+	if after != nil {
+		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, ts(after.At), ts(after.At), after.ID)
 	}
-	return `SELECT ` + auditRead + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC LIMIT ?`,
-		append(args, p.Limit+1)
+	return `SELECT ` + auditRead + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY at DESC, id DESC LIMIT ?`,
+		append(args, limit+1)
 }
 
-// auditWhere is the condition of a filter.
-func auditWhere(f roster.AuditFilter) ([]string, []any) {
+// auditWhere is the condition of a filter. SQLite keeps no statistics to
+// choose between indexes, so the most selective filter given leads (an
+// organisation, a workspace, an actor, an action, in that order) and the
+// others are written "+column", which keeps SQLite off their indexes.
+func (db *DB) auditWhere(f roster.AuditFilter) ([]string, []any) {
 	where, args := []string{"1 = 1"}, []any{}
+	led := false
+	col := func(name string) string {
+		if led && db.dialect == SQLite {
+			return "+" + name
+		}
+		led = true
+		return name
+	}
 	if f.OrgID != "" {
-		where, args = append(where, "org_id = ?"), append(args, f.OrgID)
+		where, args = append(where, col("org_id")+" = ?"), append(args, f.OrgID)
 	}
 	if f.WorkspaceID != "" {
-		where, args = append(where, "workspace_id = ?"), append(args, f.WorkspaceID)
+		where, args = append(where, col("workspace_id")+" = ?"), append(args, f.WorkspaceID)
 	}
 	if f.ActorID != "" {
-		where, args = append(where, "(actor_user_id = ? OR on_behalf_of = ?)"), append(args, f.ActorID, f.ActorID)
+		actor, obo := col("actor_user_id"), "on_behalf_of"
+		if actor[0] == '+' {
+			obo = "+" + obo
+		}
+		where, args = append(where, "("+actor+" = ? OR "+obo+" = ?)"), append(args, f.ActorID, f.ActorID)
 	}
 	if f.Action != "" {
-		where, args = append(where, "action = ?"), append(args, f.Action)
+		where, args = append(where, col("action")+" = ?"), append(args, f.Action)
 	}
 	if f.Since != nil {
 		where, args = append(where, "at >= ?"), append(args, ts(*f.Since))

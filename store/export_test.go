@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster"
 )
@@ -25,7 +26,8 @@ func (db *DB) MigrateDownTo(ctx context.Context, version int64) (int, error) {
 // whether an index can serve the filter at all (a table of a few rows is
 // otherwise scanned whatever its indexes).
 func (db *DB) ExplainAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) (string, error) {
-	query, args := listAuditQuery(f, p)
+	after := &roster.AuditEvent{ID: p.After, At: time.Now()}
+	query, args := db.listAuditQuery(f, after, p.Limit)
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
 		return "", err
