@@ -19,39 +19,12 @@ const sealBatch = 500
 
 // seal runs the sealer until ctx ends.
 func (s *Service) seal(ctx context.Context) {
-	ctx = roster.WithActor(ctx, roster.SystemActor())
-	t := time.NewTicker(s.hub.poll)
-	defer t.Stop()
-	var seen *roster.EventCursor
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for {
-			more, err := s.sealOnce(ctx, &seen)
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("sealing the audit log", "err", err)
-			}
-			if !more || err != nil {
-				break
-			}
-		}
-	}
+	s.followLog(ctx, "sealing the audit log", s.sealOnce)
 }
 
 // sealOnce seals the next batch of events; it reports whether more may
-// follow. seen spares a write transaction when nothing is new.
+// follow, and sets seen to where the log ends when it has read it all.
 func (s *Service) sealOnce(ctx context.Context, seen **roster.EventCursor) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, loadTimeout) // the sealer's own loop has none
-	defer cancel()
-	if *seen != nil {
-		next, err := s.store.EventsAfter(ctx, **seen, 1)
-		if err != nil || len(next) == 0 {
-			return false, err
-		}
-	}
 	more := false
 	err := s.update(ctx, func(c *change) error {
 		head, ok, err := c.tx.LockChain(c.ctx)
@@ -92,7 +65,7 @@ func (s *Service) SealNow(ctx context.Context) error {
 	for {
 		var seen *roster.EventCursor
 		for more := true; more; {
-			if more, err = s.sealOnce(ctx, &seen); err != nil {
+			if more, err = s.followStep(ctx, &seen, s.sealOnce); err != nil {
 				return err
 			}
 		}

@@ -177,10 +177,19 @@ const dispatchBatch = 500
 
 // dispatch runs the dispatcher until ctx ends.
 func (s *Service) dispatch(ctx context.Context) {
+	s.followLog(ctx, "dispatching events to webhooks", s.dispatchOnce)
+}
+
+// followLog runs step, a writer that follows the event log in batches (the
+// webhook dispatcher, the audit sealer), on every poll until ctx ends, and
+// again at once while step says more may follow. Once step has reported
+// where the log ends, a poll that finds nothing after it costs one read,
+// not a write transaction.
+func (s *Service) followLog(ctx context.Context, what string, step func(context.Context, **roster.EventCursor) (bool, error)) {
 	ctx = roster.WithActor(ctx, roster.SystemActor())
 	t := time.NewTicker(s.hub.poll)
 	defer t.Stop()
-	var seen *roster.EventCursor // the log is dispatched up to here, once known
+	var seen *roster.EventCursor // the log is done up to here, once known
 	for {
 		select {
 		case <-ctx.Done():
@@ -188,9 +197,9 @@ func (s *Service) dispatch(ctx context.Context) {
 		case <-t.C:
 		}
 		for {
-			more, err := s.dispatchOnce(ctx, &seen)
+			more, err := s.followStep(ctx, &seen, step)
 			if err != nil && ctx.Err() == nil {
-				s.log.Warn("dispatching events to webhooks", "err", err)
+				s.log.Warn(what, "err", err)
 			}
 			if !more || err != nil {
 				break
@@ -199,10 +208,9 @@ func (s *Service) dispatch(ctx context.Context) {
 	}
 }
 
-// dispatchOnce dispatches the next batch of events; it reports whether more
-// may follow. seen spares a write transaction when nothing is new.
-func (s *Service) dispatchOnce(ctx context.Context, seen **roster.EventCursor) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, loadTimeout) // the dispatcher's own loop has none
+// followStep runs one step, within a deadline of its own (the loop has none).
+func (s *Service) followStep(ctx context.Context, seen **roster.EventCursor, step func(context.Context, **roster.EventCursor) (bool, error)) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
 	if *seen != nil {
 		next, err := s.store.EventsAfter(ctx, **seen, 1)
@@ -210,6 +218,12 @@ func (s *Service) dispatchOnce(ctx context.Context, seen **roster.EventCursor) (
 			return false, err
 		}
 	}
+	return step(ctx, seen)
+}
+
+// dispatchOnce dispatches the next batch of events; it reports whether more
+// may follow, and sets seen to where the log ends when it has read it all.
+func (s *Service) dispatchOnce(ctx context.Context, seen **roster.EventCursor) (bool, error) {
 	more := false
 	err := s.update(ctx, func(c *change) error {
 		cur, ok, err := c.tx.LockDispatch(c.ctx)

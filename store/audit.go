@@ -15,10 +15,12 @@ import (
 const auditColumns = `id, at, actor_user_id, actor_token_id, via, on_behalf_of, action, target_type, target_id,
 	org_id, workspace_id, before_json, after_json, request_id, ip, user_id, notify_json, actor_reason`
 
-// auditRead is what reads select: the columns written, and the place in
-// the log, which the database assigns (txid is text: PostgreSQL's xid8
-// has no driver type).
-const auditRead = auditColumns + `, seq, CAST(txid AS TEXT), COALESCE(chain_pos, 0), COALESCE(prev_hash, ''), COALESCE(hash, '')`
+// auditRead is what reads select: the columns written, the place in the
+// log, which the database assigns, and the seal. txid is read as text
+// (PostgreSQL's xid8 has no driver type) under a name of its own: ORDER BY
+// txid must mean the column, which its index serves and which sorts 9
+// before 10, not the text.
+const auditRead = auditColumns + `, seq, CAST(txid AS TEXT) AS txid_text, COALESCE(chain_pos, 0), COALESCE(prev_hash, ''), COALESCE(hash, '')`
 
 // InsertAudit appends events in one statement.
 func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error {
