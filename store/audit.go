@@ -162,29 +162,51 @@ func (q queries) ListAudit(ctx context.Context, f roster.AuditFilter, p roster.P
 }
 
 // listAuditQuery is ListAudit's statement: newest first by (at, id), the
-// order of every audit index, one page below after.
+// order of every audit index, one page below after. An actor filter that
+// leads reads its two indexes (the actor, the user acted for) each in that
+// order and merges a page of each: an OR of the two would fetch every one
+// of the actor's events to sort them.
 func (db *DB) listAuditQuery(f roster.AuditFilter, after *roster.AuditEvent, limit int) (string, []any) {
-	where, args := db.auditWhere(f)
+	actorLeads := f.ActorID != "" && f.OrgID == "" && f.WorkspaceID == ""
+	rest := f
+	if actorLeads {
+		rest.ActorID = ""
+	}
+	where, args := db.auditWhere(rest, actorLeads)
 	if after != nil {
 		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, ts(after.At), ts(after.At), after.ID)
 	}
-	return `SELECT ` + auditRead + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY at DESC, id DESC LIMIT ?`,
-		append(args, limit+1)
+	const order = ` ORDER BY at DESC, id DESC LIMIT ?`
+	if !actorLeads {
+		return `SELECT ` + auditRead + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") + order, append(args, limit+1)
+	}
+	page := func(column, name string) string {
+		return `SELECT id FROM (SELECT id, at FROM audit_events WHERE ` + column + ` = ? AND ` + strings.Join(where, " AND ") + order + `) AS ` + name
+	}
+	all := append([]any{f.ActorID}, args...)
+	all = append(all, limit+1, f.ActorID)
+	all = append(all, args...)
+	all = append(all, limit+1, limit+1)
+	return `SELECT ` + auditRead + ` FROM audit_events WHERE id IN (` + page("actor_user_id", "by_actor") + ` UNION ` + page("on_behalf_of", "for_user") + `)` + order, all
 }
 
-// auditWhere is the condition of a filter. SQLite keeps no statistics to
-// choose between indexes, so the most selective filter given leads (an
-// organisation, a workspace, an actor, an action, in that order) and the
-// others are written "+column", which keeps SQLite off their indexes.
-func (db *DB) auditWhere(f roster.AuditFilter) ([]string, []any) {
+// auditWhere is the condition of a filter. One filter leads and keeps its
+// index: the most selective given (an organisation, a workspace, an actor,
+// an action, in that order), unless the caller has one already (led). The
+// others are written so that the database cannot use their indexes: SQLite
+// keeps no statistics to choose between them, and PostgreSQL would combine
+// two bitmaps, reading every entry of the larger (an action's).
+func (db *DB) auditWhere(f roster.AuditFilter, led bool) ([]string, []any) {
 	where, args := []string{"1 = 1"}, []any{}
-	led := false
 	col := func(name string) string {
-		if led && db.dialect == SQLite {
+		if !led {
+			led = true
+			return name
+		}
+		if db.dialect == SQLite {
 			return "+" + name
 		}
-		led = true
-		return name
+		return "(" + name + " || '')"
 	}
 	if f.OrgID != "" {
 		where, args = append(where, col("org_id")+" = ?"), append(args, f.OrgID)
@@ -193,9 +215,10 @@ func (db *DB) auditWhere(f roster.AuditFilter) ([]string, []any) {
 		where, args = append(where, col("workspace_id")+" = ?"), append(args, f.WorkspaceID)
 	}
 	if f.ActorID != "" {
-		actor, obo := col("actor_user_id"), "on_behalf_of"
-		if actor[0] == '+' {
-			obo = "+" + obo
+		actor := col("actor_user_id")
+		obo := "on_behalf_of"
+		if actor != "actor_user_id" {
+			obo = col(obo)
 		}
 		where, args = append(where, "("+actor+" = ? OR "+obo+" = ?)"), append(args, f.ActorID, f.ActorID)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,55 @@ func TestAuditFiltersUseIndexes(t *testing.T) {
 			if !used || strings.Contains(plan, "Seq Scan") {
 				t.Errorf("%s: the plan uses none of %v:\n%s", c.name, c.indexes, plan)
 			}
+		}
+	})
+}
+
+// TestAuditActorFilterPages: the actor filter merges the events the user
+// made and those made for them, newest first, page after page, each once.
+func TestAuditActorFilterPages(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		db := rostertest.OpenStore(t, b)
+		ctx := context.Background()
+		ann, svc, other := roster.NewID(roster.PrefixUser), roster.NewID(roster.PrefixUser), roster.NewID(roster.PrefixUser)
+		start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		var want []string // newest first
+		var events []roster.AuditEvent
+		for i := range 12 {
+			e := auditAt(roster.ActionUserUpdated, start.Add(time.Duration(i)*time.Minute))
+			switch i % 3 {
+			case 0: // ann acted
+				e.ActorUserID = &ann
+			case 1: // a service acted for ann
+				e.ActorUserID, e.OnBehalfOf = &svc, &ann
+			case 2: // someone else
+				e.ActorUserID = &other
+			}
+			if i%3 != 2 {
+				want = append([]string{e.ID}, want...)
+			}
+			events = append(events, e)
+		}
+		if err := db.Update(ctx, func(tx roster.Tx) error { return tx.InsertAudit(ctx, events...) }); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		p := roster.Page{Limit: 3}
+		for {
+			page, err := db.ListAudit(ctx, roster.AuditFilter{ActorID: ann}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page[:min(len(page), p.Limit)] {
+				got = append(got, e.ID)
+			}
+			if len(page) <= p.Limit {
+				break
+			}
+			p.After = page[p.Limit-1].ID
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pages of ann's events:\n got %v\nwant %v", got, want)
 		}
 	})
 }

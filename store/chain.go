@@ -28,7 +28,7 @@ func (q queries) chainHead(ctx context.Context, lock string) (roster.ChainHead, 
 }
 
 func (q queries) ListChain(ctx context.Context, f roster.AuditFilter, afterPos int64, limit int) ([]roster.AuditEvent, error) {
-	where, args := q.db.auditWhere(f)
+	where, args := q.db.auditWhere(f, false)
 	where, args = append(where, "chain_pos > ?"), append(args, afterPos)
 	rows, err := q.query(ctx, `SELECT `+auditRead+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY chain_pos LIMIT ?`, append(args, limit)...)
