@@ -60,11 +60,11 @@ func (s *Service) JoinSupport(ctx context.Context, wsID string, in roster.Suppor
 		if !w.AllowSupportAccess {
 			return errSupportOff
 		}
-		real, err := c.realAccess(w, a.User.ID)
+		own, err := c.realAccess(w, a.User.ID)
 		if err != nil {
 			return err
 		}
-		if real.Role != "" {
+		if own.Role != "" {
 			out = roster.SupportJoin{Status: roster.SupportAlreadyMember}
 			return nil
 		}
