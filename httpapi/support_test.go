@@ -662,6 +662,24 @@ func TestSupportEventsNameOwnersNeverStaff(t *testing.T) {
 		start := lastEventID(t, env)
 		stream := openStream(t, env, env.AdminToken, "types=support_session.started,support_session.ended", start)
 		s := w.joined(t, time.Hour, 201).Session
+		// Staff in a session invite someone: the acceptance tells the
+		// owners, not the staff member who invited.
+		var inv struct {
+			Token string `json:"token"`
+		}
+		env.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces/" + w.ws.ID + "/invitations", Token: s.Token,
+			Body: map[string]any{"email": "newbie@acme.example", "role": "member"}}).JSON(t, &inv)
+		_, newbieToken := env.NewUserWithToken("newbie@acme.example")
+		accepted := openStream(t, env, env.AdminToken, "types=invitation.accepted", lastEventID(t, env))
+		env.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/invitations/accept", Token: newbieToken, Body: map[string]any{"token": inv.Token}})
+		select {
+		case e := <-accepted.events:
+			if notify, _ := e.Data.Data["notify"].([]any); len(notify) != 1 || notify[0] != w.alice.ID {
+				t.Errorf("an invitation by support staff, accepted, tells %v", e.Data.Data["notify"])
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no invitation.accepted on the stream")
+		}
 		w.leave(t, w.staffToken)
 		for _, want := range []string{"support_session.started", "support_session.ended"} {
 			select {

@@ -108,10 +108,36 @@ func (c *change) inviterOrOwners(e *roster.AuditEvent) ([]string, error) {
 	if err := json.Unmarshal(e.After, &inv); err != nil {
 		return nil, err
 	}
-	if inv.InvitedBy != nil {
-		return []string{*inv.InvitedBy}, nil
+	if inv.InvitedBy != nil && e.WorkspaceID != nil {
+		inside, err := c.onlyAsSupport(*e.WorkspaceID, *inv.InvitedBy)
+		if err != nil || !inside {
+			return []string{*inv.InvitedBy}, err
+		}
 	}
-	return c.owners(*e.OrgID, e.WorkspaceID)
+	return c.owners(*e.OrgID, e.WorkspaceID) // the host application or support staff invited them
+}
+
+// onlyAsSupport reports whether a user reaches a workspace only through a
+// support session (or reached it so, and no longer does): support staff
+// are never named in notify, even as the inviter.
+func (c *change) onlyAsSupport(wsID, userID string) (bool, error) {
+	m, err := c.tx.GetWorkspaceMembership(c.ctx, wsID, userID)
+	switch {
+	case err == nil:
+		return m.Source == roster.SourceStaffSupport, nil
+	case !errors.Is(err, roster.ErrNotFound):
+		return false, err
+	}
+	sessions, err := c.tx.ListSupportSessions(c.ctx, roster.SupportFilter{WorkspaceID: wsID, UserID: userID}, roster.Page{Limit: 1})
+	if err != nil || len(sessions) == 0 {
+		return false, err
+	}
+	w, err := c.tx.GetWorkspace(c.ctx, wsID)
+	if err != nil {
+		return false, err
+	}
+	own, err := c.realAccess(w, userID)
+	return own.Role == "", err
 }
 
 // ownersIfCapReached tells the owners when the organisation's seats reach
