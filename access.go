@@ -60,6 +60,8 @@ type CheckRequest struct {
 	Action      string
 	WorkspaceID string
 	OrgID       string
+	ResourceID  string
+	Resource    *ResourceRef // the resource by the host application's id
 }
 
 // Decision answers a CheckRequest.

@@ -219,6 +219,16 @@ const (
 	TargetSupportSession  = "support_session"
 )
 
+// Resource actions.
+const (
+	ActionResourceCreated  = "resource.created"
+	ActionResourceUpdated  = "resource.updated"
+	ActionResourceDeleted  = "resource.deleted"
+	ActionResourceShared   = "resource.shared"
+	ActionResourceUnshared = "resource.unshared"
+	TargetResource         = "resource"
+)
+
 // EventTypes lists every event type: every audit action.
 var EventTypes = []string{
 	ActionUserCreated, ActionUserUpdated, ActionUserDeleted, ActionUserBootstrapped, ActionTokenCreated, ActionTokenRevoked,
@@ -231,6 +241,7 @@ var EventTypes = []string{
 	ActionSeatsChanged, ActionTaskCancelled, ActionTaskRetried, ActionCallbackScheduled, ActionCallbackDue,
 	ActionWebhookCreated, ActionWebhookDeleted, ActionWebhookRotated, ActionWebhookDisabled,
 	ActionSupportStarted, ActionSupportExtended, ActionSupportEnded,
+	ActionResourceCreated, ActionResourceUpdated, ActionResourceDeleted, ActionResourceShared, ActionResourceUnshared,
 }
 
 // IsEventType reports whether t is an event type.

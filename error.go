@@ -99,6 +99,11 @@ const (
 	CodeSupportDisabled       = "support_access_disabled"
 	CodeNotStaff              = "not_staff"
 	CodeInvalidRange          = "invalid_range"
+	CodeResourceNotFound      = "resource_not_found"
+	CodeResourceExists        = "resource_exists"
+	CodeInvalidResourceType   = "invalid_resource_type"
+	CodeWorkspaceRequired     = "workspace_required"
+	CodeShareNotFound         = "share_not_found"
 )
 
 // Error is a domain error: a kind for the transport, a stable code for

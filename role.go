@@ -52,6 +52,7 @@ type Permission string
 const (
 	PermWorkspaceRead       Permission = "workspace.read"
 	PermMembersRead         Permission = "members.read"
+	PermResourcesRead       Permission = "resources.read" // workspace.read, said of one resource
 	PermResourcesWrite      Permission = "resources.write"
 	PermResourcesDelete     Permission = "resources.delete"
 	PermResourcesShare      Permission = "resources.share"
@@ -70,6 +71,7 @@ const (
 var permissionMinimum = map[Permission]WorkspaceRole{
 	PermWorkspaceRead:       RoleViewer,
 	PermMembersRead:         RoleExternal,
+	PermResourcesRead:       RoleViewer,
 	PermResourcesWrite:      RoleExternal,
 	PermResourcesDelete:     RoleMember,
 	PermResourcesShare:      RoleMember,
@@ -85,7 +87,7 @@ var permissionMinimum = map[Permission]WorkspaceRole{
 
 // Permissions lists every built-in permission in table order.
 var Permissions = []Permission{
-	PermWorkspaceRead, PermMembersRead, PermResourcesWrite, PermResourcesDelete, PermResourcesShare,
+	PermWorkspaceRead, PermMembersRead, PermResourcesRead, PermResourcesWrite, PermResourcesDelete, PermResourcesShare,
 	PermMembersManage, PermWorkspaceSettings, PermWorkspaceUpdate, PermWorkspaceArchive,
 	PermMembersManageOwners, PermWorkspaceDelete, PermResourcesTransfer, PermEventsRead,
 }

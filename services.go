@@ -24,6 +24,7 @@ type Services interface {
 	EventService
 	WebhookService
 	SupportService
+	ResourceService
 	Hearing
 	Stats
 }

@@ -17,6 +17,7 @@ type Reader interface {
 	WebhookStore
 	SupportStore
 	ChainStore
+	ResourceStore
 }
 
 // Tx is a write transaction: it reads its own writes, and everything written
@@ -33,6 +34,7 @@ type Tx interface {
 	WebhookWriter
 	SupportWriter
 	ChainWriter
+	ResourceWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error

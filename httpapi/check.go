@@ -8,14 +8,25 @@ import (
 )
 
 type checkBody struct {
-	UserID      string `json:"user_id"`
-	Action      string `json:"action" doc:"A permission (workspace.read, members.manage, …), an organisation permission (org.billing, …) or one of the host application's configured actions"`
-	WorkspaceID string `json:"workspace_id,omitempty"`
-	OrgID       string `json:"org_id,omitempty"`
+	UserID      string       `json:"user_id"`
+	Action      string       `json:"action" doc:"A permission (workspace.read, members.manage, …), an organisation permission (org.billing, …) or one of the host application's configured actions"`
+	WorkspaceID string       `json:"workspace_id,omitempty"`
+	OrgID       string       `json:"org_id,omitempty"`
+	ResourceID  string       `json:"resource_id,omitempty"`
+	Resource    *resourceRef `json:"resource,omitempty" doc:"The resource by the host application's id"`
+}
+
+type resourceRef struct {
+	Type       string `json:"type"`
+	ExternalID string `json:"external_id"`
 }
 
 func (b checkBody) request() roster.CheckRequest {
-	return roster.CheckRequest{UserID: b.UserID, Action: b.Action, WorkspaceID: b.WorkspaceID, OrgID: b.OrgID}
+	req := roster.CheckRequest{UserID: b.UserID, Action: b.Action, WorkspaceID: b.WorkspaceID, OrgID: b.OrgID, ResourceID: b.ResourceID}
+	if b.Resource != nil {
+		req.Resource = &roster.ResourceRef{Type: b.Resource.Type, ExternalID: b.Resource.ExternalID}
+	}
+	return req
 }
 
 type Decision struct {

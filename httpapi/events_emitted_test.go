@@ -92,6 +92,12 @@ func (w *emitWorld) expiryTask() string {
 // hookURL is an endpoint of the case; nothing is delivered to it.
 func (w *emitWorld) hookURL() string { return "https://hooks.example.com/" + w.slug }
 
+// resource makes a resource in the case's workspace and returns its id.
+func (w *emitWorld) resource() string {
+	return w.env.Expect(201, emitReq("POST", "/v1/resources", w.aliceToken,
+		map[string]any{"type": "document", "external_id": w.slug, "name": "Doc", "workspace_id": w.ws.ID})).Map(w.t)["id"].(string)
+}
+
 // webhook registers an endpoint of the case and returns its id.
 func (w *emitWorld) webhook() string {
 	return w.env.Expect(201, emitReq("POST", "/v1/webhooks", w.admin(),
@@ -718,6 +724,56 @@ func emitCases() map[string]emitCase {
 				ok:      emitOK(204, emitReq("DELETE", path, w.admin(), nil)),
 				rejects: []emitCall{{"an org owner", 404, emitReq("DELETE", path, w.aliceToken, nil)}},
 				repeats: []emitCall{{"deleting again", 404, emitReq("DELETE", path, w.admin(), nil)}},
+			}
+		}},
+		"create-resource": {events: events("resource.created"), setup: func(w *emitWorld) emitPlan {
+			_, bobToken := w.user("bob")
+			body := func(typ string) map[string]any {
+				return map[string]any{"type": typ, "external_id": "doc-1", "name": "Doc", "workspace_id": w.ws.ID}
+			}
+			return emitPlan{
+				ok: emitOK(201, emitReq("POST", "/v1/resources", w.aliceToken, body("document"))),
+				rejects: []emitCall{
+					{"a bad type", 400, emitReq("POST", "/v1/resources", w.aliceToken, body("Doc!"))},
+					{"an outsider", 404, emitReq("POST", "/v1/resources", bobToken, body("document"))},
+				},
+				repeats: []emitCall{{"the same again", 409, emitReq("POST", "/v1/resources", w.aliceToken, body("document"))}},
+			}
+		}},
+		"rename-resource": {events: events("resource.updated"), setup: func(w *emitWorld) emitPlan {
+			_, viewerToken := w.member("vera", "viewer")
+			path := "/v1/resources/" + w.resource()
+			return emitPlan{
+				ok:      emitOK(200, emitReq("PATCH", path, w.aliceToken, map[string]any{"name": "Renamed"})),
+				rejects: []emitCall{{"a viewer", 403, emitReq("PATCH", path, viewerToken, map[string]any{"name": "Mine"})}},
+				repeats: []emitCall{{"the same name", 200, emitReq("PATCH", path, w.aliceToken, map[string]any{"name": "Renamed"})}},
+			}
+		}},
+		"delete-resource": {events: events("resource.deleted"), setup: func(w *emitWorld) emitPlan {
+			_, viewerToken := w.member("vera", "viewer")
+			path := "/v1/resources/" + w.resource()
+			return emitPlan{
+				ok:      emitOK(204, emitReq("DELETE", path, w.aliceToken, nil)),
+				rejects: []emitCall{{"a viewer", 403, emitReq("DELETE", path, viewerToken, nil)}},
+				repeats: []emitCall{{"gone", 404, emitReq("DELETE", path, w.aliceToken, nil)}},
+			}
+		}},
+		"put-resource-share": {events: events("resource.shared"), setup: func(w *emitWorld) emitPlan {
+			guest, _ := w.user("gus")
+			path := "/v1/resources/" + w.resource() + "/shares/" + guest.ID
+			return emitPlan{
+				ok:      emitOK(201, emitReq("PUT", path, w.aliceToken, map[string]any{"role": "viewer"})),
+				rejects: []emitCall{{"a role outside editor and viewer", 400, emitReq("PUT", path, w.aliceToken, map[string]any{"role": "owner"})}},
+				repeats: []emitCall{{"the same role", 200, emitReq("PUT", path, w.aliceToken, map[string]any{"role": "viewer"})}},
+			}
+		}},
+		"delete-resource-share": {events: events("resource.unshared"), setup: func(w *emitWorld) emitPlan {
+			guest, _ := w.user("gus")
+			path := "/v1/resources/" + w.resource() + "/shares/" + guest.ID
+			w.env.Expect(201, emitReq("PUT", path, w.aliceToken, map[string]any{"role": "viewer"}))
+			return emitPlan{
+				ok:      emitOK(204, emitReq("DELETE", path, w.aliceToken, nil)),
+				repeats: []emitCall{{"gone", 404, emitReq("DELETE", path, w.aliceToken, nil)}},
 			}
 		}},
 		// A support session is one event of its own: its membership and

@@ -166,6 +166,9 @@ func humaError(status int, msg string, errs ...error) huma.StatusError {
 func validationCode(details []*huma.ErrorDetail) string {
 	for _, d := range details {
 		field := d.Location[strings.LastIndexAny(d.Location, ".")+1:]
+		if field == "type" && !strings.HasPrefix(d.Location, "query.") {
+			continue // a task type is a query filter; a resource's type is its own
+		}
 		if code, ok := enumFieldCodes[field]; ok {
 			return code
 		}

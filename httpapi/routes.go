@@ -140,6 +140,7 @@ func (s *Server) routes() {
 		"Service tokens and platform admins. At `run_at` a callback.due event carrying `payload` and the task id is delivered, signed and retried like any event."), s.createCallback)
 
 	s.registerSupport(api)
+	s.registerResources(api)
 
 	// Events
 	events := []string{"Events"}

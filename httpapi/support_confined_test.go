@@ -29,6 +29,7 @@ type confinedTarget struct {
 	request     string
 	webhook     string
 	task        string
+	resource    string
 }
 
 // confinedTenant is another customer, with real objects of every kind.
@@ -40,6 +41,7 @@ type confinedTenant struct {
 	request    string
 	webhook    string
 	task       string
+	resource   string
 }
 
 func newConfinedTenant(t *testing.T, env *rostertest.Env, slug string) confinedTenant {
@@ -56,6 +58,8 @@ func newConfinedTenant(t *testing.T, env *rostertest.Env, slug string) confinedT
 		Body: map[string]any{"message": "please"}}).Map(t)["id"].(string)
 	ct.webhook = env.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/webhooks", Token: env.AdminToken,
 		Body: map[string]any{"url": "https://hooks.example.com/" + slug, "event_types": []string{"callback.due"}}}).Map(t)["id"].(string)
+	ct.resource = env.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/resources", Token: ct.aliceToken,
+		Body: map[string]any{"type": "document", "external_id": "doc-" + slug, "name": "Doc", "workspace_id": ct.ws.ID}}).Map(t)["id"].(string)
 	all := tasks(t, env, "")
 	for _, task := range all {
 		if bytes.Contains(task.Payload, []byte(ct.invitation)) { // the invitation's expiry
@@ -71,13 +75,13 @@ func newConfinedTenant(t *testing.T, env *rostertest.Env, slug string) confinedT
 func (ct confinedTenant) target(name string) confinedTarget {
 	return confinedTarget{name: name, slug: ct.slug, email: *ct.alice.Email, ws: ct.ws.ID, org: ct.org.ID,
 		user: ct.alice.ID, userToken: ct.tokenID, userSecret: ct.aliceToken,
-		invitation: ct.invitation, request: ct.request, webhook: ct.webhook, task: ct.task}
+		invitation: ct.invitation, request: ct.request, webhook: ct.webhook, task: ct.task, resource: ct.resource}
 }
 
 // ids are the identifiers of the tenant's objects: none may appear in an
 // answer to a support token of another workspace.
 func (ct confinedTenant) ids() []string {
-	return []string{ct.ws.ID, ct.org.ID, ct.alice.ID, ct.tokenID, ct.invitation, ct.request, ct.webhook, ct.task}
+	return []string{ct.ws.ID, ct.org.ID, ct.alice.ID, ct.tokenID, ct.invitation, ct.request, ct.webhook, ct.task, ct.resource}
 }
 
 // confinedPath fills an operation's path parameters from tg.
@@ -85,7 +89,7 @@ func confinedPath(t *testing.T, path string, tg confinedTarget) string {
 	t.Helper()
 	out := path
 	for _, p := range []struct{ name, value string }{
-		{"{ws}", tg.ws}, {"{org}", tg.org}, {"{user}", tg.user}, {"{tid}", tg.userToken},
+		{"{ws}", tg.ws}, {"{org}", tg.org}, {"{user}", tg.user}, {"{tid}", tg.userToken}, {"{grantee}", tg.ws},
 	} {
 		out = strings.ReplaceAll(out, p.name, p.value)
 	}
@@ -104,6 +108,8 @@ func confinedPath(t *testing.T, path string, tg confinedTarget) string {
 			id = tg.webhook
 		case strings.HasPrefix(path, "/v1/admin/tasks/"):
 			id = tg.task
+		case strings.HasPrefix(path, "/v1/resources/"):
+			id = tg.resource
 		default:
 			t.Fatalf("%s: no object of the right kind for {id}: teach confinedPath", path)
 		}
@@ -184,6 +190,12 @@ func confinedBody(env *rostertest.Env, method, opID string, tg confinedTarget) a
 		return map[string]any{"run_at": env.Clock.Now().Add(time.Hour).Format(time.RFC3339), "payload": map[string]any{"to": tg.name}}
 	case "join-support":
 		return map[string]any{"reason": "ticket"}
+	case "create-resource":
+		return map[string]any{"type": "document", "external_id": "new-" + tg.name, "name": "x", "workspace_id": tg.ws}
+	case "rename-resource":
+		return map[string]any{"name": "Renamed"}
+	case "put-resource-share":
+		return map[string]any{"role": "viewer"}
 	}
 	switch method {
 	case "POST", "PUT", "PATCH":

@@ -75,7 +75,7 @@ var (
 	errUnknownAction = func(action string) error {
 		return roster.Errorf(roster.KindInvalid, roster.CodeUnknownAction, "unknown action %q", action).With("action", action)
 	}
-	errCheckTarget = roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name exactly one of workspace_id and org_id")
+	errCheckTarget = roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "name exactly one of workspace_id, org_id, resource_id and resource")
 )
 
 // Check decides a request from the in-memory index: once the user and the
@@ -122,8 +122,17 @@ func (s *Service) mayCheckFor(ctx context.Context, userID string) error {
 }
 
 func (s *Service) decide(ctx context.Context, req roster.CheckRequest, now time.Time) (roster.Decision, error) {
-	if (req.WorkspaceID == "") == (req.OrgID == "") {
+	targets := 0
+	for _, named := range []bool{req.WorkspaceID != "", req.OrgID != "", req.ResourceID != "", req.Resource != nil} {
+		if named {
+			targets++
+		}
+	}
+	if targets != 1 {
 		return roster.Decision{}, errCheckTarget
+	}
+	if req.ResourceID != "" || req.Resource != nil {
+		return s.decideResource(ctx, req, now)
 	}
 	if req.OrgID != "" {
 		if actor(ctx).Confined() {
@@ -150,6 +159,60 @@ func (s *Service) decide(ctx context.Context, req roster.CheckRequest, now time.
 	if !seesWorkspace(acc, ua.orgMembership(w.OrgID)) && !operator(actor(ctx)) {
 		return roster.Decision{}, errWorkspaceNotFound
 	}
+	return decision(u, w, acc, min), nil
+}
+
+// decideResource decides on one resource: the user's role there is the
+// highest of the owning workspace's, a share's and a guest grant.
+func (s *Service) decideResource(ctx context.Context, req roster.CheckRequest, now time.Time) (roster.Decision, error) {
+	min, ok := s.actionMinimum(req.Action)
+	if !ok {
+		return roster.Decision{}, errUnknownAction(req.Action)
+	}
+	res, err := s.checkedResource(ctx, req)
+	if err != nil {
+		return roster.Decision{}, err
+	}
+	u, _, err := s.subjectAccess(ctx, req.UserID)
+	if err != nil {
+		return roster.Decision{}, err
+	}
+	acc, w, err := resourceAccess(ctx, s.cachedSource(), res, req.UserID, now)
+	if errors.Is(err, errWorkspaceNotFound) {
+		return roster.Decision{}, errResourceNotFound
+	}
+	if err != nil {
+		return roster.Decision{}, err
+	}
+	if acc.Role == "" && !operator(actor(ctx)) {
+		return roster.Decision{}, errResourceNotFound
+	}
+	return decision(u, w, acc, min), nil
+}
+
+// checkedResource loads the resource a check names, by id or by the host
+// application's (type, external_id).
+func (s *Service) checkedResource(ctx context.Context, req roster.CheckRequest) (roster.Resource, error) {
+	var res roster.Resource
+	var err error
+	if req.Resource != nil {
+		if err := roster.CheckResourceFields(req.Resource.Type, req.Resource.ExternalID, "-"); err != nil {
+			return res, err
+		}
+		res, err = s.store.GetResourceByExternalID(ctx, req.Resource.Type, req.Resource.ExternalID)
+	} else if roster.ValidID(roster.PrefixResource, req.ResourceID) {
+		res, err = s.store.GetResource(ctx, req.ResourceID)
+	} else {
+		err = roster.ErrNotFound
+	}
+	if errors.Is(err, roster.ErrNotFound) || (err == nil && !actor(ctx).Reaches(res.WorkspaceID)) {
+		return res, errResourceNotFound
+	}
+	return res, err
+}
+
+// decision answers a check from the user, the workspace and the access.
+func decision(u roster.User, w roster.Workspace, acc roster.Access, min roster.WorkspaceRole) roster.Decision {
 	d := roster.Decision{Role: string(acc.Role), Via: acc.Via, ExpiresAt: acc.ExpiresAt}
 	switch {
 	case !u.Active():
@@ -163,7 +226,7 @@ func (s *Service) decide(ctx context.Context, req roster.CheckRequest, now time.
 	default:
 		d.Allowed = true
 	}
-	return d, nil
+	return d
 }
 
 func (s *Service) decideOrg(ctx context.Context, req roster.CheckRequest) (roster.Decision, error) {

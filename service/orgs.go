@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -51,21 +52,12 @@ func (s *Service) CreateOrg(ctx context.Context, in roster.NewOrg) (roster.Org, 
 		if err := s.requireActiveOwner(c, ownerID); err != nil {
 			return err
 		}
-		org.CreatedAt, org.UpdatedAt = c.now, c.now
-		if err := c.tx.CreateOrg(ctx, org); errors.Is(err, roster.ErrUniqueViolation) {
-			return errSlugTaken
-		} else if err != nil {
-			return err
-		}
-		created := orgAudit(org)
+		var record map[string]any
 		if a.IsStaff() {
 			// The vendor's staff set up a customer: the record says who, as what.
-			created["created_by_staff"] = map[string]any{"user_id": a.User.ID, "platform_role": a.User.PlatformRole, "owner": ownerID == a.User.ID}
+			record = map[string]any{"created_by_staff": map[string]any{"user_id": a.User.ID, "platform_role": a.User.PlatformRole, "owner": ownerID == a.User.ID}}
 		}
-		if err := c.auditIn(roster.ActionOrgCreated, roster.TargetOrg, org.ID, &org.ID, nil, nil, created); err != nil {
-			return err
-		}
-		if _, _, err := c.setOrgMember(org.ID, ownerID, roster.OrgOwner, actorID(c.actor)); err != nil {
+		if err := c.insertOrg(&org, ownerID, record); err != nil {
 			return err
 		}
 		if in.FirstWorkspace != nil {
@@ -82,6 +74,24 @@ func (s *Service) CreateOrg(ctx context.Context, in roster.NewOrg) (roster.Org, 
 		return nil
 	})
 	return org, first, err
+}
+
+// insertOrg creates an organisation owned by ownerID; record adds to its
+// org.created event.
+func (c *change) insertOrg(org *roster.Org, ownerID string, record map[string]any) error {
+	org.CreatedAt, org.UpdatedAt = c.now, c.now
+	if err := c.tx.CreateOrg(c.ctx, *org); errors.Is(err, roster.ErrUniqueViolation) {
+		return errSlugTaken
+	} else if err != nil {
+		return err
+	}
+	created := orgAudit(*org)
+	maps.Copy(created, record)
+	if err := c.auditIn(roster.ActionOrgCreated, roster.TargetOrg, org.ID, &org.ID, nil, nil, created); err != nil {
+		return err
+	}
+	_, _, err := c.setOrgMember(org.ID, ownerID, roster.OrgOwner, actorID(c.actor))
+	return err
 }
 
 // actorID is the acting user, recorded as who invited or granted; nil for

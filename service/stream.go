@@ -45,6 +45,9 @@ type eventHub struct {
 type subscription struct {
 	ch     chan roster.AuditEvent
 	lagged bool // set (under the hub's lock) when ch filled and was closed
+	// wants is the watch's own cheap filter (its types, its start): only
+	// what it would deliver takes a place in its buffer.
+	wants func(roster.AuditEvent) bool
 }
 
 func newEventHub(s *Service, buffer int, poll time.Duration) *eventHub {
@@ -105,6 +108,9 @@ func (h *eventHub) publish(ctx context.Context) bool {
 	}
 	for sub := range h.subs {
 		for _, e := range events {
+			if !sub.wants(e) {
+				continue
+			}
 			select {
 			case sub.ch <- e:
 			default: // a slow client never slows the others, nor writers
@@ -124,7 +130,7 @@ func (h *eventHub) publish(ctx context.Context) bool {
 // attach subscribes a watcher whose events are read up to cur, if the hub
 // is not ahead of it; otherwise it returns nil and the watcher reads on.
 // A hub with no watchers starts from the first one's place.
-func (h *eventHub) attach(cur roster.EventCursor) *subscription {
+func (h *eventHub) attach(cur roster.EventCursor, wants func(roster.AuditEvent) bool) *subscription {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.subs) == 0 && h.cursor.Before(cur) {
@@ -133,7 +139,7 @@ func (h *eventHub) attach(cur roster.EventCursor) *subscription {
 	if cur.Before(h.cursor) {
 		return nil
 	}
-	sub := &subscription{ch: make(chan roster.AuditEvent, h.buffer)}
+	sub := &subscription{ch: make(chan roster.AuditEvent, h.buffer), wants: wants}
 	h.subs[sub] = struct{}{}
 	return sub
 }
@@ -208,7 +214,7 @@ func (w *EventWatch) Next(ctx context.Context, wait time.Duration) (roster.Event
 			return roster.Event{}, false, err
 		}
 		w.cur = e.Cursor
-		if w.start.Past(e.Cursor) || (w.types != nil && !w.types[e.Action]) {
+		if !w.wants(e) {
 			continue
 		}
 		visible, err := w.s.mayWatch(ctx, w.actor, e)
@@ -222,6 +228,12 @@ func (w *EventWatch) Next(ctx context.Context, wait time.Duration) (roster.Event
 	}
 }
 
+// wants reports whether the watch delivers e, visibility aside: it is of
+// a type asked for and was not past when the watch began.
+func (w *EventWatch) wants(e roster.AuditEvent) bool {
+	return !w.start.Past(e.Cursor) && (w.types == nil || w.types[e.Action])
+}
+
 // take returns the next event after w.cur from the backlog, the log or
 // the hub.
 func (w *EventWatch) take(ctx context.Context, timeout <-chan time.Time) (roster.AuditEvent, bool, error) {
@@ -232,7 +244,7 @@ func (w *EventWatch) take(ctx context.Context, timeout <-chan time.Time) (roster
 			return e, true, nil
 		}
 		if w.sub == nil {
-			if w.sub = w.s.hub.attach(w.cur); w.sub == nil {
+			if w.sub = w.s.hub.attach(w.cur, w.wants); w.sub == nil {
 				events, err := readLog(ctx, w.s.store, w.cur)
 				if err != nil {
 					return roster.AuditEvent{}, false, err

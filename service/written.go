@@ -142,7 +142,7 @@ func (t *trackedTx) noteOrg(ctx context.Context, orgID string) error {
 
 // Writes that touch nothing cached: a new row is not cached before it
 // exists (failed loads are not kept), and organisations, plans, seats,
-// invitations, requests, support sessions and the audit log are read from
+// invitations, requests, support sessions, resources and the audit log are read from
 // the database (a session's membership and token are cached, and noted above).
 
 func (t *trackedTx) CreateUser(ctx context.Context, u roster.User) error {
@@ -251,6 +251,22 @@ func (t *trackedTx) LockChain(ctx context.Context) (roster.ChainHead, bool, erro
 
 func (t *trackedTx) SealEvents(ctx context.Context, seals []roster.EventSeal, head roster.ChainHead) error {
 	return t.tx.SealEvents(ctx, seals, head)
+}
+
+func (t *trackedTx) CreateResource(ctx context.Context, r roster.Resource) (bool, error) {
+	return t.tx.CreateResource(ctx, r)
+}
+
+func (t *trackedTx) UpdateResource(ctx context.Context, r roster.Resource) error {
+	return t.tx.UpdateResource(ctx, r)
+}
+
+func (t *trackedTx) PutShare(ctx context.Context, s roster.ResourceShare) (bool, error) {
+	return t.tx.PutShare(ctx, s)
+}
+
+func (t *trackedTx) DeleteShare(ctx context.Context, resourceID, granteeID string) (bool, error) {
+	return t.tx.DeleteShare(ctx, resourceID, granteeID)
 }
 
 func (t *trackedTx) Notify(ctx context.Context, message string) error {

@@ -333,6 +333,8 @@ func (t *tx) DeleteOrg(ctx context.Context, orgID string, at time.Time) error {
 		`UPDATE invitations SET open = FALSE, revoked_at = ?, updated_at = ? WHERE org_id = ? AND open`,
 		`UPDATE access_requests SET open = FALSE, decided_at = ? WHERE org_id = ? AND open`,
 		`UPDATE workspace_memberships SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
+		`DELETE FROM resource_shares WHERE resource_id IN (SELECT id FROM resources WHERE org_id = ? AND deleted_at IS NULL)`,
+		`UPDATE resources SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE org_memberships SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE workspaces SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND deleted_at IS NULL`,
 		`UPDATE orgs SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
@@ -344,6 +346,8 @@ func (t *tx) DeleteWorkspace(ctx context.Context, workspaceID string, at time.Ti
 		`UPDATE invitations SET open = FALSE, revoked_at = ?, updated_at = ? WHERE workspace_id = ? AND open`,
 		`UPDATE access_requests SET open = FALSE, decided_at = ? WHERE workspace_id = ? AND open`,
 		`UPDATE workspace_memberships SET deleted_at = ?, updated_at = ? WHERE workspace_id = ? AND deleted_at IS NULL`,
+		`DELETE FROM resource_shares WHERE resource_id IN (SELECT id FROM resources WHERE workspace_id = ? AND deleted_at IS NULL)`,
+		`UPDATE resources SET deleted_at = ?, updated_at = ? WHERE workspace_id = ? AND deleted_at IS NULL`,
 		`UPDATE workspaces SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
 	}, workspaceID, at)
 }
