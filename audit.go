@@ -221,12 +221,13 @@ const (
 
 // Resource actions.
 const (
-	ActionResourceCreated  = "resource.created"
-	ActionResourceUpdated  = "resource.updated"
-	ActionResourceDeleted  = "resource.deleted"
-	ActionResourceShared   = "resource.shared"
-	ActionResourceUnshared = "resource.unshared"
-	TargetResource         = "resource"
+	ActionResourceCreated     = "resource.created"
+	ActionResourceUpdated     = "resource.updated"
+	ActionResourceDeleted     = "resource.deleted"
+	ActionResourceShared      = "resource.shared"
+	ActionResourceUnshared    = "resource.unshared"
+	ActionResourceTransferred = "resource.transferred"
+	TargetResource            = "resource"
 )
 
 // EventTypes lists every event type: every audit action.
@@ -241,7 +242,7 @@ var EventTypes = []string{
 	ActionSeatsChanged, ActionTaskCancelled, ActionTaskRetried, ActionCallbackScheduled, ActionCallbackDue,
 	ActionWebhookCreated, ActionWebhookDeleted, ActionWebhookRotated, ActionWebhookDisabled,
 	ActionSupportStarted, ActionSupportExtended, ActionSupportEnded,
-	ActionResourceCreated, ActionResourceUpdated, ActionResourceDeleted, ActionResourceShared, ActionResourceUnshared,
+	ActionResourceCreated, ActionResourceUpdated, ActionResourceDeleted, ActionResourceShared, ActionResourceUnshared, ActionResourceTransferred,
 }
 
 // IsEventType reports whether t is an event type.

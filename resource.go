@@ -125,6 +125,10 @@ type ResourceStore interface {
 	GetResourceByExternalID(ctx context.Context, typ, externalID string) (Resource, error)
 	// ListResources lists live resources by id; p.After is a resource id.
 	ListResources(ctx context.Context, f ResourceFilter, p Page) ([]Resource, error)
+	// ListReachableResources lists, by id, the live resources f selects
+	// that one of workspaceIDs owns or that is shared with one of
+	// granteeIDs.
+	ListReachableResources(ctx context.Context, workspaceIDs, granteeIDs []string, f ResourceFilter, p Page) ([]Resource, error)
 	ListShares(ctx context.Context, resourceID string) ([]ResourceShare, error)
 }
 
@@ -157,4 +161,8 @@ type ResourceService interface {
 	// PutShare reports whether it created the share.
 	PutShare(ctx context.Context, id, granteeID, role string) (ResourceShare, bool, error)
 	DeleteShare(ctx context.Context, id, granteeID string) error
+	// TransferResource moves a resource to another workspace.
+	TransferResource(ctx context.Context, id, toWorkspaceID string) (Resource, error)
+	// ListUserResources lists every resource a user reaches, with their role and its source.
+	ListUserResources(ctx context.Context, userID string, f ResourceFilter, p Page) ([]ResourceView, string, error)
 }

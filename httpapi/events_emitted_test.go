@@ -776,6 +776,21 @@ func emitCases() map[string]emitCase {
 				repeats: []emitCall{{"gone", 404, emitReq("DELETE", path, w.aliceToken, nil)}},
 			}
 		}},
+		// A transfer keeps the source's owners who do not reach the target
+		// as guest editors: a share each.
+		"transfer-resource": {events: events("resource.transferred", "resource.shared"), setup: func(w *emitWorld) emitPlan {
+			other := newTenant(w.t, w.env, w.slug+"-to")
+			w.env.PutMember(other.aliceToken, other.ws.ID, w.alice.ID, map[string]any{"role": "admin"}).Want(w.t, 201)
+			w.member("olga", "owner") // a source owner outside the target
+			path := "/v1/resources/" + w.resource() + "/transfer"
+			return emitPlan{
+				ok: emitOK(200, emitReq("POST", path, w.aliceToken, map[string]any{"to_workspace_id": other.ws.ID})),
+				rejects: []emitCall{
+					{"the same workspace", 400, emitReq("POST", path, w.aliceToken, map[string]any{"to_workspace_id": w.ws.ID})},
+					{"the target's owner, not the source's", 404, emitReq("POST", path, other.aliceToken, map[string]any{"to_workspace_id": other.ws.ID})},
+				},
+			}
+		}},
 		// A support session is one event of its own: its membership and
 		// token are parts of it, not members or tokens of the customer's.
 		"join-support": {events: events("support_session.started"), setup: func(w *emitWorld) emitPlan {

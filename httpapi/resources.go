@@ -166,6 +166,32 @@ func (s *Server) deleteShare(ctx context.Context, in *shareInput) (*struct{}, er
 	return nil, s.svc.DeleteShare(ctx, in.ID, in.Grantee)
 }
 
+type transferResourceInput = struct {
+	ID   string `path:"id"`
+	Body struct {
+		ToWorkspaceID string `json:"to_workspace_id"`
+	}
+}
+
+func (s *Server) transferResource(ctx context.Context, in *transferResourceInput) (*resourceOutput, error) {
+	r, err := s.svc.TransferResource(ctx, in.ID, in.Body.ToWorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return &resourceOutput{toResource(r)}, nil
+}
+
+type userResourcesInput struct {
+	PageParams
+	ID          string `path:"id"`
+	Type        string `query:"type"`
+	WorkspaceID string `query:"workspace_id"`
+}
+
+func (s *Server) listUserResources(ctx context.Context, in *userResourcesInput, p roster.Page) ([]roster.ResourceView, string, error) {
+	return s.svc.ListUserResources(ctx, in.ID, roster.ResourceFilter{Type: in.Type, WorkspaceID: in.WorkspaceID}, p)
+}
+
 // registerResources adds the resource endpoints.
 func (s *Server) registerResources(api huma.API) {
 	tags := []string{"Resources"}
@@ -181,4 +207,9 @@ func (s *Server) registerResources(api huma.API) {
 		"With another workspace (its members get the role on this one resource) or one guest user. `editor` gives read, write, delete and share; `viewer` read. 201 new, 200 changed."), s.putShare)
 	documentStatus(api, http.MethodPut, "/v1/resources/{id}/shares/{grantee}", http.StatusCreated, "The share was created")
 	huma.Register(api, s.op("delete-resource-share", http.MethodDelete, "/v1/resources/{id}/shares/{grantee}", http.StatusNoContent, tags, "Remove a share or a guest", ""), s.deleteShare)
+	huma.Register(api, s.op("transfer-resource", http.MethodPost, "/v1/resources/{id}/transfer", byBody, tags, "Move a resource to another workspace",
+		"Owner of its workspace and admin or more in the target. The source's owners who do not reach the target become guest editors of it."), s.transferResource)
+	huma.Register(api, s.op("list-user-resources", http.MethodGet, "/v1/users/{id}/resources", byBody, tags, "Every resource a user reaches",
+		"With their effective role and `via`: their workspaces' resources, those shared with a workspace they reach, and their guest grants. The user themself, platform admins and service tokens."),
+		listOf(roster.PrefixResource, toResourceView, s.listUserResources))
 }

@@ -305,3 +305,81 @@ func TestConcurrentResourceCreates(t *testing.T) {
 		}
 	})
 }
+
+// TestResourceTransfer: owner on the source and admin or more on the
+// target move a resource; the source's owners who do not reach the target
+// become guest editors; a transfer to the same workspace is a 400.
+func TestResourceTransfer(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		acme, beta := newTenant(t, env, "acme"), newTenant(t, env, "beta")
+		r := newResource(t, env, acme.aliceToken, acme.ws.ID, "doc")
+		transfer := func(token, to string, want int) *rostertest.Response {
+			return env.Expect(want, rostertest.Req{Method: "POST", Path: "/v1/resources/" + r.ID + "/transfer", Token: token, Body: map[string]any{"to_workspace_id": to}})
+		}
+		transfer(acme.aliceToken, acme.ws.ID, 400)
+		transfer(acme.aliceToken, beta.ws.ID, 404) // alice cannot see beta
+		member := env.CreateUser(map[string]any{"email": "m@acme.example"})
+		env.PutMember(acme.aliceToken, acme.ws.ID, member.ID, map[string]any{"role": "admin"}).Want(t, 201)
+		coOwner := env.CreateUser(map[string]any{"email": "co@acme.example"})
+		env.PutMember(acme.aliceToken, acme.ws.ID, coOwner.ID, map[string]any{"role": "owner"}).Want(t, 201)
+		env.PutMember(beta.aliceToken, beta.ws.ID, acme.alice.ID, map[string]any{"role": "member"}).Want(t, 201)
+		transfer(acme.aliceToken, beta.ws.ID, 403) // only a member of the target
+		env.PutMember(beta.aliceToken, beta.ws.ID, acme.alice.ID, map[string]any{"role": "admin"}).Want(t, 200)
+
+		var moved apiResource
+		transfer(acme.aliceToken, beta.ws.ID, 200).JSON(t, &moved)
+		if moved.WorkspaceID != beta.ws.ID || moved.OrgID != beta.org.ID {
+			t.Fatalf("moved: %+v", moved)
+		}
+		// alice reaches beta already; acme's other owner does not: a guest editor now.
+		if d := resourceCheck(t, env, acme.alice.ID, "resources.write", map[string]any{"resource_id": r.ID}); !d.Allowed || via(d) != "direct" {
+			t.Errorf("alice after the transfer: %+v", d)
+		}
+		if d := resourceCheck(t, env, beta.alice.ID, "resources.transfer", map[string]any{"resource_id": r.ID}); !d.Allowed {
+			t.Errorf("beta's owner after the transfer: %+v", d)
+		}
+		if d := resourceCheck(t, env, coOwner.ID, "resources.write", map[string]any{"resource_id": r.ID}); !d.Allowed || via(d) != "guest" {
+			t.Errorf("the source's other owner is not a guest editor: %+v", d)
+		}
+		if d := resourceCheck(t, env, member.ID, "resources.read", map[string]any{"resource_id": r.ID}); d.Allowed {
+			t.Errorf("acme's admin kept the resource: %+v", d)
+		}
+		if auditCount(t, env, "resource.transferred") != 1 {
+			t.Error("no resource.transferred event")
+		}
+	})
+}
+
+// TestUserResources: a user's resources are listed with their role and
+// via, their guest grants included, whatever workspace is current.
+func TestUserResources(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		acme, beta := newTenant(t, env, "acme"), newTenant(t, env, "beta")
+		mine := newResource(t, env, acme.aliceToken, acme.ws.ID, "mine")
+		theirs := newResource(t, env, beta.aliceToken, beta.ws.ID, "theirs")
+		newResource(t, env, beta.aliceToken, beta.ws.ID, "private")
+		env.Expect(201, rostertest.Req{Method: "PUT", Path: "/v1/resources/" + theirs.ID + "/shares/" + acme.alice.ID, Token: beta.aliceToken, Body: map[string]any{"role": "viewer"}})
+		list := func(token, query string) map[string]apiResource {
+			var page struct{ Data []apiResource }
+			env.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/users/" + acme.alice.ID + "/resources?" + query, Token: token}).JSON(t, &page)
+			out := map[string]apiResource{}
+			for _, r := range page.Data {
+				out[r.ID] = r
+			}
+			return out
+		}
+		got := list(acme.aliceToken, "")
+		if len(got) != 2 || got[mine.ID].Via == nil || *got[mine.ID].Via != "direct" || got[theirs.ID].Via == nil || *got[theirs.ID].Via != "guest" {
+			t.Fatalf("alice's resources: %+v", got)
+		}
+		if got := list(env.AdminToken, "workspace_id="+beta.ws.ID); len(got) != 1 {
+			t.Errorf("filtered by workspace: %+v", got)
+		}
+		if got := list(acme.aliceToken, "type=site"); len(got) != 0 {
+			t.Errorf("filtered by type: %+v", got)
+		}
+		env.Expect(404, rostertest.Req{Method: "GET", Path: "/v1/users/" + acme.alice.ID + "/resources", Token: beta.aliceToken})
+	})
+}

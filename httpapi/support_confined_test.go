@@ -294,6 +294,24 @@ func TestSupportTokenReachesOnlyItsWorkspace(t *testing.T) {
 			// they name themself: the foreign ids check catches the rest).
 			"get-user":             func(*rostertest.Response) error { return nil },
 			"list-user-workspaces": onlyOwn,
+			// The staff member's resources, as far as the token reaches:
+			// its workspace's only.
+			"list-user-resources": func(res *rostertest.Response) error {
+				var page struct {
+					Data []struct {
+						WorkspaceID string `json:"workspace_id"`
+					}
+				}
+				if err := json.Unmarshal(res.Body, &page); err != nil {
+					return err
+				}
+				for _, r := range page.Data {
+					if r.WorkspaceID != a.ws.ID {
+						return fmt.Errorf("lists a resource of %s", r.WorkspaceID)
+					}
+				}
+				return nil
+			},
 		}
 
 		// refused are the requests with no object to hide: the caller's own

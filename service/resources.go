@@ -446,3 +446,128 @@ func shareAudit(s *roster.ResourceShare) any {
 	}
 	return out
 }
+
+// TransferResource moves a resource to another workspace: the caller owns
+// the source and is admin or more in the target. The source's owners who do
+// not reach the target become guest editors of the resource, so that no
+// owner loses it.
+func (s *Service) TransferResource(ctx context.Context, id, toWorkspaceID string) (roster.Resource, error) {
+	var out roster.Resource
+	err := s.update(ctx, func(c *change) error {
+		res, _, err := c.resourceWrite(id, roster.PermResourcesRead)
+		if err != nil {
+			return err
+		}
+		if toWorkspaceID == res.WorkspaceID {
+			return roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "the resource is in that workspace already").With("field", "to_workspace_id")
+		}
+		source, sa, err := c.workspace(res.WorkspaceID, false)
+		if err == nil && !sa.can(roster.PermResourcesTransfer) {
+			err = errOnlyOwner("transfer a resource out of the workspace")
+		}
+		if err != nil {
+			return err
+		}
+		target, ta, err := c.workspace(toWorkspaceID, false)
+		if err == nil && !ta.can(roster.PermMembersManage) {
+			err = forbidden("transferring a resource here needs admin or more in this workspace")
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.keepSourceOwners(res, source, target); err != nil {
+			return err
+		}
+		if _, err := c.tx.DeleteShare(c.ctx, res.ID, target.ID); err != nil { // it owns it now
+			return err
+		}
+		out = res
+		out.WorkspaceID, out.OrgID, out.UpdatedAt = target.ID, target.OrgID, c.now
+		if err := c.tx.UpdateResource(c.ctx, out); err != nil {
+			return err
+		}
+		return c.resourceChanged(roster.ActionResourceTransferred, &res, &out)
+	})
+	return out, err
+}
+
+// keepSourceOwners makes the source workspace's owners who do not reach
+// the target guest editors of the resource.
+func (c *change) keepSourceOwners(res roster.Resource, source, target roster.Workspace) error {
+	owners, err := c.owners(source.OrgID, &source.ID)
+	if err != nil {
+		return err
+	}
+	for _, userID := range owners {
+		ua, err := loadUserAccess(c.ctx, c.tx, userID)
+		if err != nil {
+			return err
+		}
+		if ua.in(target, c.now).Role != "" {
+			continue
+		}
+		sh := roster.ResourceShare{ResourceID: res.ID, GranteeKind: roster.GranteeUser, GranteeID: userID, Role: roster.ShareEditor,
+			CreatedBy: actorID(c.actor), CreatedAt: c.now, UpdatedAt: c.now}
+		if _, err := c.tx.PutShare(c.ctx, sh); err != nil {
+			return err
+		}
+		if err := c.auditIn(roster.ActionResourceShared, roster.TargetResource, res.ID, &res.OrgID, &res.WorkspaceID, nil, shareAudit(&sh)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListUserResources lists every resource a user reaches: those of their
+// workspaces, those shared with a workspace they reach, and their guest
+// grants, whatever workspace is current (the user themself, platform
+// admins and service tokens).
+func (s *Service) ListUserResources(ctx context.Context, userID string, f roster.ResourceFilter, p roster.Page) ([]roster.ResourceView, string, error) {
+	a := actor(ctx)
+	if !operator(a) && !a.IsSelf(userID) {
+		return nil, "", denyUser(a, userID)
+	}
+	u, err := s.getUser(ctx, s.store, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if !u.Active() {
+		return nil, "", nil // rule 8
+	}
+	var reached []string
+	for page := (roster.Page{Limit: roster.MaxPageLimit}); ; {
+		views, next, err := s.reachableWorkspaces(ctx, userID, roster.WorkspaceFilter{}, page)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, v := range views {
+			reached = append(reached, v.Workspace.ID)
+		}
+		if next == "" {
+			break
+		}
+		if page, err = roster.ParsePage(roster.MaxPageLimit, next, roster.PrefixWorkspace); err != nil {
+			return nil, "", err
+		}
+	}
+	found, err := s.store.ListReachableResources(ctx, reached, append(reached, userID), f, p)
+	if err != nil {
+		return nil, "", err
+	}
+	found, next := roster.NextCursor(found, p.Limit, func(r roster.Resource) string { return r.ID })
+	now := s.now()
+	views := make([]roster.ResourceView, 0, len(found))
+	for _, r := range found {
+		acc, w, err := resourceAccess(ctx, s.cachedSource(), r, userID, now)
+		if errors.Is(err, errWorkspaceNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if acc.Role != "" && w.ArchivedAt == nil && a.Reaches(r.WorkspaceID) {
+			views = append(views, roster.ResourceView{Resource: r, Access: acc})
+		}
+	}
+	return views, next, nil
+}

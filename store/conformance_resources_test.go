@@ -147,3 +147,40 @@ func equalIDs(rs []roster.Resource, want []string) bool {
 	}
 	return true
 }
+
+// TestReachableResources: a user's resources are those their workspaces
+// own and those shared with one of the grantees (their workspaces, them).
+func TestReachableResources(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		db := rostertest.OpenStore(t, b)
+		ctx := context.Background()
+		guest := newUser("guest@example.com")
+		o := newOrg("acme")
+		mine, other, third := newWorkspace(o.ID, "mine"), newWorkspace(o.ID, "other"), newWorkspace(o.ID, "third")
+		seed(t, db, guest, o, mine, other, third)
+		res := func(w roster.Workspace, ext string) roster.Resource {
+			r := roster.Resource{ID: roster.NewID(roster.PrefixResource), WorkspaceID: w.ID, OrgID: o.ID, Type: "document", ExternalID: ext, Name: ext, CreatedAt: t0, UpdatedAt: t0}
+			write(t, db, func(tx roster.Tx) error { _, err := tx.CreateResource(ctx, r); return err })
+			return r
+		}
+		owned, sharedToWS, sharedToMe, unrelated := res(mine, "a"), res(other, "b"), res(third, "c"), res(third, "d")
+		write(t, db, func(tx roster.Tx) error {
+			if _, err := tx.PutShare(ctx, roster.ResourceShare{ResourceID: sharedToWS.ID, GranteeKind: roster.GranteeWorkspace, GranteeID: mine.ID, Role: roster.ShareViewer, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+				return err
+			}
+			_, err := tx.PutShare(ctx, roster.ResourceShare{ResourceID: sharedToMe.ID, GranteeKind: roster.GranteeUser, GranteeID: guest.ID, Role: roster.ShareEditor, CreatedAt: t0, UpdatedAt: t0})
+			return err
+		})
+		got, err := db.ListReachableResources(ctx, []string{mine.ID}, []string{mine.ID, guest.ID}, roster.ResourceFilter{}, roster.Page{Limit: 10})
+		if err != nil || !equalIDs(got, sorted(owned.ID, sharedToWS.ID, sharedToMe.ID)) {
+			t.Errorf("reachable: %v %v (not %s)", idsOfResources(got), err, unrelated.ID)
+		}
+		got, _ = db.ListReachableResources(ctx, []string{mine.ID}, []string{mine.ID, guest.ID}, roster.ResourceFilter{WorkspaceID: third.ID}, roster.Page{Limit: 10})
+		if !equalIDs(got, []string{sharedToMe.ID}) {
+			t.Errorf("in one workspace: %v", idsOfResources(got))
+		}
+		if got, _ := db.ListReachableResources(ctx, nil, nil, roster.ResourceFilter{}, roster.Page{Limit: 10}); len(got) != 0 {
+			t.Errorf("reaching nothing: %v", idsOfResources(got))
+		}
+	})
+}

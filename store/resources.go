@@ -93,3 +93,33 @@ func (t *tx) DeleteShare(ctx context.Context, resourceID, granteeID string) (boo
 	res, err := t.exec(ctx, `DELETE FROM resource_shares WHERE resource_id = ? AND grantee_id = ?`, resourceID, granteeID)
 	return inserted(res, err)
 }
+
+func (q queries) ListReachableResources(ctx context.Context, workspaceIDs, granteeIDs []string, f roster.ResourceFilter, p roster.Page) ([]roster.Resource, error) {
+	if len(workspaceIDs)+len(granteeIDs) == 0 {
+		return nil, nil
+	}
+	in := func(ids []string) (string, []any) {
+		if len(ids) == 0 {
+			return "NULL", nil
+		}
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
+	}
+	owned, ownedArgs := in(workspaceIDs)
+	shared, sharedArgs := in(granteeIDs)
+	where := []string{"deleted_at IS NULL", "id > ?",
+		"(workspace_id IN (" + owned + ") OR id IN (SELECT resource_id FROM resource_shares WHERE grantee_id IN (" + shared + ")))"}
+	args := append(append([]any{p.After}, ownedArgs...), sharedArgs...)
+	if f.WorkspaceID != "" {
+		where, args = append(where, "workspace_id = ?"), append(args, f.WorkspaceID)
+	}
+	if f.Type != "" {
+		where, args = append(where, "type = ?"), append(args, f.Type)
+	}
+	rows, err := q.query(ctx, `SELECT `+resourceColumns+` FROM resources WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`,
+		append(args, p.Limit+1)...)
+	return collect(rows, err, func(r *sql.Rows) (roster.Resource, error) { return scanResource(r) })
+}
