@@ -39,6 +39,7 @@ type loadConfig struct {
 	seed        uint64
 	cpuProfile  string // where to write a CPU profile of the measured runs
 	seal        bool   // chain the audit log as serve does (off: to measure what sealing costs)
+	resources   int    // resources to add, with shares and guests, and checks on them
 }
 
 func newLoadtestCommand() *cobra.Command {
@@ -66,6 +67,7 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.writers, "writers", 0, "then measure membership writes (PUT and DELETE /v1/workspaces/{ws}/members/{user}) from this many concurrent writers")
 	cmd.Flags().Uint64Var(&cfg.seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and driver) to this file")
+	cmd.Flags().IntVar(&cfg.resources, "resources", 0, "also seed this many resources (a fifth shared with another workspace, a tenth with a guest) and measure checks on them")
 	cmd.Flags().BoolVar(&cfg.seal, "seal", true, "chain the audit log while writing, as serve does (--seal=false measures what sealing costs)")
 	return cmd
 }
@@ -76,6 +78,9 @@ type dataset struct {
 	workspaces []string
 	// memberOf lists, per user index, workspaces the user has a direct membership of.
 	memberOf [][]string
+	// resources, and the resources each workspace owns.
+	resources   []string
+	resourcesOf map[string][]string
 }
 
 func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
@@ -102,8 +107,8 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	if err != nil {
 		return fmt.Errorf("seeding: %w", err)
 	}
-	fmt.Fprintf(out, "dataset: %d users, %d organisations, %d workspaces, %d memberships (%d%% of workspace memberships expire) on %s, seeded in %v\n",
-		len(data.users), cfg.orgs, len(data.workspaces), memberships, cfg.expiringPct, db.Dialect(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "dataset: %d users, %d organisations, %d workspaces, %d memberships (%d%% of workspace memberships expire), %d resources on %s, seeded in %v\n",
+		len(data.users), cfg.orgs, len(data.workspaces), memberships, cfg.expiringPct, len(data.resources), db.Dialect(), time.Since(start).Round(time.Millisecond))
 
 	svc := service.New(db, service.Options{Logger: log, NoSealer: !cfg.seal})
 	_, token, err := svc.EnsureAdmin(roster.WithActor(ctx, roster.SystemActor()), "loadtest@localhost")
@@ -147,6 +152,17 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 			return err
 		}
 		fmt.Fprintf(out, "concurrency %d: %d checks in %v: %.0f checks/s, p50 %v, p99 %v, %d allowed, %d errors\n",
+			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
+			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors+res.refused+res.failed)
+		if len(data.resources) == 0 {
+			continue
+		}
+		drive(ctx, base, token, data, c, cfg.warmup, cfg.seed, checkResource)
+		res, err = drive(ctx, base, token, data, c, cfg.duration, cfg.seed+uint64(c), checkResource)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "concurrency %d: %d resource checks in %v: %.0f checks/s, p50 %v, p99 %v, %d allowed, %d errors\n",
 			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
 			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors+res.refused+res.failed)
 	}
@@ -260,6 +276,7 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 			memberships++
 		}
 	}
+	ops = append(ops, seedResources(ctx, rng, &d, wsOrg, orgIDs, cfg.resources, now)...)
 	for chunk := range slices.Chunk(ops, batch) {
 		if err := db.Update(ctx, func(tx roster.Tx) error {
 			for _, op := range chunk {
@@ -273,6 +290,58 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 		}
 	}
 	return d, memberships, nil
+}
+
+// seedResources adds n resources to random workspaces: a fifth shared
+// with another workspace, a tenth with a guest.
+func seedResources(ctx context.Context, rng *rand.Rand, d *dataset, wsOrg map[string]int, orgIDs []string, n int, now time.Time) []func(roster.Tx) error {
+	var ops []func(roster.Tx) error
+	d.resourcesOf = map[string][]string{}
+	roles := []roster.ShareRole{roster.ShareEditor, roster.ShareViewer}
+	for i := range n {
+		ws := d.workspaces[rng.IntN(len(d.workspaces))]
+		r := roster.Resource{ID: roster.NewID(roster.PrefixResource), WorkspaceID: ws, OrgID: orgIDs[wsOrg[ws]], Type: "document",
+			ExternalID: fmt.Sprintf("doc-%d", i), Name: fmt.Sprintf("Document %d", i), CreatedAt: now, UpdatedAt: now}
+		d.resources = append(d.resources, r.ID)
+		d.resourcesOf[ws] = append(d.resourcesOf[ws], r.ID)
+		var shares []roster.ResourceShare
+		if rng.IntN(5) == 0 {
+			other := d.workspaces[rng.IntN(len(d.workspaces))]
+			shares = append(shares, roster.ResourceShare{ResourceID: r.ID, GranteeKind: roster.GranteeWorkspace, GranteeID: other,
+				Role: roles[rng.IntN(2)], CreatedAt: now, UpdatedAt: now})
+		}
+		if rng.IntN(10) == 0 {
+			shares = append(shares, roster.ResourceShare{ResourceID: r.ID, GranteeKind: roster.GranteeUser, GranteeID: d.users[rng.IntN(len(d.users))],
+				Role: roles[rng.IntN(2)], CreatedAt: now, UpdatedAt: now})
+		}
+		ops = append(ops, func(tx roster.Tx) error {
+			if _, err := tx.CreateResource(ctx, r); err != nil {
+				return err
+			}
+			for _, s := range shares {
+				if _, err := tx.PutShare(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return ops
+}
+
+// checkResource asks about a random user and resource; three in four
+// checks ask about a resource of a workspace the user is a member of.
+func checkResource(rng *rand.Rand, base string, data dataset, body *bytes.Buffer) (*http.Request, error) {
+	actions := []string{"resources.read", "resources.write", "resources.delete", "resources.share"}
+	u := rng.IntN(len(data.users))
+	r := data.resources[rng.IntN(len(data.resources))]
+	if mine := data.memberOf[u]; len(mine) > 0 && rng.IntN(4) != 0 {
+		if owned := data.resourcesOf[mine[rng.IntN(len(mine))]]; len(owned) > 0 {
+			r = owned[rng.IntN(len(owned))]
+		}
+	}
+	json.NewEncoder(body).Encode(map[string]string{"user_id": data.users[u], "action": actions[rng.IntN(len(actions))], "resource_id": r})
+	return http.NewRequest(http.MethodPost, base+"/v1/check", bytes.NewReader(body.Bytes()))
 }
 
 type loadResult struct {

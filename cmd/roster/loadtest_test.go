@@ -17,7 +17,7 @@ func TestLoadtestRuns(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		var out bytes.Buffer
 		cfg := loadConfig{dsn: rostertest.NewDSN(t, b), users: 200, orgs: 20, workspaces: 100, expiringPct: 12,
-			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, concurrency: []int{1, 4}, writers: 8, seed: 7}
+			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, concurrency: []int{1, 4}, writers: 8, seed: 7, resources: 300, seal: true}
 		if err := loadtest(context.Background(), &out, cfg); err != nil {
 			t.Fatalf("loadtest: %v\n%s", err, out.String())
 		}
@@ -27,6 +27,10 @@ func TestLoadtestRuns(t *testing.T) {
 			if m == nil || m[1] == "0" {
 				t.Errorf("concurrency %s: no clean result with some allowed checks in:\n%s", c, out.String())
 			}
+		}
+		resources := regexp.MustCompile(`concurrency 4: \d+ resource checks in \S+: \d+ checks/s, p50 \S+, p99 \S+, (\d+) allowed, 0 errors`)
+		if m := resources.FindStringSubmatch(out.String()); m == nil || m[1] == "0" {
+			t.Errorf("no clean resource check result with some allowed in:\n%s", out.String())
 		}
 		writes := regexp.MustCompile(`writers 8: \d+ membership writes in \S+: \d+ writes/s, p50 \S+, p99 \S+, (\d+) 2xx, \d+ 4xx, 0 5xx, 0 errors`)
 		if m := writes.FindStringSubmatch(out.String()); m == nil || m[1] == "0" {
