@@ -523,17 +523,10 @@ func (c *change) keepSourceOwners(res roster.Resource, source, target roster.Wor
 // grants, whatever workspace is current (the user themself, platform
 // admins and service tokens).
 func (s *Service) ListUserResources(ctx context.Context, userID string, f roster.ResourceFilter, p roster.Page) ([]roster.ResourceView, string, error) {
-	a := actor(ctx)
-	if !operator(a) && !a.IsSelf(userID) {
-		return nil, "", denyUser(a, userID)
-	}
-	u, err := s.getUser(ctx, s.store, userID)
-	if err != nil {
+	if reaches, err := s.reachingUser(ctx, userID); err != nil || !reaches {
 		return nil, "", err
 	}
-	if !u.Active() {
-		return nil, "", nil // rule 8
-	}
+	a := actor(ctx)
 	var reached []string
 	for page := (roster.Page{Limit: roster.MaxPageLimit}); ; {
 		views, next, err := s.reachableWorkspaces(ctx, userID, roster.WorkspaceFilter{}, page)

@@ -119,18 +119,23 @@ func (s *Service) ListWorkspaces(ctx context.Context, f roster.WorkspaceFilter, 
 // ListUserWorkspaces lists every workspace a user can reach (the user
 // themself, staff and services); an inactive user reaches none.
 func (s *Service) ListUserWorkspaces(ctx context.Context, userID string, f roster.WorkspaceFilter, p roster.Page) ([]roster.WorkspaceView, string, error) {
-	a := actor(ctx)
-	if !operator(a) && !a.IsSelf(userID) {
-		return nil, "", denyUser(a, userID)
-	}
-	u, err := s.getUser(ctx, s.store, userID)
-	if err != nil {
+	if reaches, err := s.reachingUser(ctx, userID); err != nil || !reaches {
 		return nil, "", err
 	}
-	if !u.Active() {
-		return nil, "", nil // rule 8: a suspended or deactivated user reaches nothing
-	}
 	return s.reachableWorkspaces(ctx, userID, f, p)
+}
+
+// reachingUser decides whether the caller may list what a user reaches
+// (the user themself, staff and services) and reports whether the user
+// reaches anything: a suspended or deactivated user reaches nothing
+// (rule 8).
+func (s *Service) reachingUser(ctx context.Context, userID string) (bool, error) {
+	a := actor(ctx)
+	if !operator(a) && !a.IsSelf(userID) {
+		return false, denyUser(a, userID)
+	}
+	u, err := s.getUser(ctx, s.store, userID)
+	return err == nil && u.Active(), err
 }
 
 // reachableWorkspaces pages through the workspaces where the user has an
