@@ -274,6 +274,12 @@ func (c *change) resourceWrite(id string, perm roster.Permission) (roster.Resour
 	if _, err := c.lockOrg(r.OrgID); err != nil {
 		return r, roster.Access{}, err
 	}
+	// Read it again under the lock: it may have moved or gone meanwhile.
+	if r, err = c.tx.GetResource(c.ctx, id); errors.Is(err, roster.ErrNotFound) {
+		return r, roster.Access{}, errResourceNotFound
+	} else if err != nil {
+		return r, roster.Access{}, err
+	}
 	r, acc, err := visibleResource(c.ctx, txSource(c.tx), r, c.now)
 	if err == nil && !acc.Role.Can(perm) {
 		err = forbidden("this needs " + string(perm) + " on the resource")
