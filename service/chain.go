@@ -58,7 +58,7 @@ func (s *Service) sealOnce(ctx context.Context, seen **roster.EventCursor) (bool
 // transaction older than its own has ended: it waits for those.
 func (s *Service) SealNow(ctx context.Context) error {
 	ctx = roster.WithActor(ctx, roster.SystemActor())
-	start, err := s.store.EventsNow(ctx)
+	start, err := s.eventsNow(ctx)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *Service) SealNow(ctx context.Context) error {
 		if start.Xmax == 0 { // SQLite: every committed event is sealable at once
 			return nil
 		}
-		e, err := s.store.FirstUnsealed(ctx, roster.EventCursor{TxID: start.Xmax, Seq: -1})
+		e, err := s.firstUnsealed(ctx, roster.EventCursor{TxID: start.Xmax, Seq: -1})
 		if errors.Is(err, roster.ErrNotFound) || (err == nil && slices.Contains(start.Running, e.Cursor.TxID)) {
 			return nil // what is left was not committed when SealNow was called
 		}
@@ -113,15 +113,27 @@ func (s *Service) VerifyAudit(ctx context.Context) (roster.Verification, error) 
 	if v.OK {
 		// An event the sealer has passed without sealing was put there
 		// behind its back.
-		rctx, cancel := context.WithTimeout(ctx, loadTimeout)
-		defer cancel()
-		if e, err := s.store.FirstUnsealed(rctx, head.Cursor); err == nil {
+		if e, err := s.firstUnsealed(ctx, head.Cursor); err == nil {
 			vr.Fail(e.ID, "it was never sealed: it was written behind the sealer")
 		} else if !errors.Is(err, roster.ErrNotFound) {
 			return roster.Verification{}, err
 		}
 	}
 	return vr.Result(), nil
+}
+
+// eventsNow and firstUnsealed read the log within a deadline of their own:
+// their callers (the sealer's tools, verify) have none.
+func (s *Service) eventsNow(ctx context.Context) (roster.EventStart, error) {
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	return s.store.EventsNow(ctx)
+}
+
+func (s *Service) firstUnsealed(ctx context.Context, cur roster.EventCursor) (roster.AuditEvent, error) {
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	return s.store.FirstUnsealed(ctx, cur)
 }
 
 // chainHead reads where the sealer has reached, within a deadline.
