@@ -126,3 +126,85 @@ func TestOrgDeletionReachesOtherReplicas(t *testing.T) {
 		t.Error("another organisation's owner lost access")
 	}
 }
+
+// TestResourceChangesReachOtherReplicas: shares, guests, transfers and
+// deletions of resources (and of the workspaces that own them) made on one
+// replica are seen by checks on another, which keeps resources and their
+// shares in memory.
+func TestResourceChangesReachOtherReplicas(t *testing.T) {
+	t.Parallel()
+	a := rostertest.NewEnv(t, rostertest.Postgres)
+	b := rostertest.NewReplica(t, rostertest.Postgres, a.DSN, a.Clock)
+	b.AdminToken = a.AdminToken
+	acme := newTenant(t, a, "acme")
+	doc := newResource(t, a, acme.aliceToken, acme.ws.ID, "doc")
+	byID := map[string]any{"resource_id": doc.ID}
+	mayOnB := func(userID, action string, target map[string]any) func() bool {
+		return func() bool { return resourceCheck(t, b, userID, action, target).Allowed }
+	}
+	not := func(f func() bool) func() bool { return func() bool { return !f() } }
+	share := func(grantee, role string) {
+		res := a.Do(rostertest.Req{Method: "PUT", Path: "/v1/resources/" + doc.ID + "/shares/" + grantee, Token: acme.aliceToken, Body: map[string]any{"role": role}})
+		if res.Status != 200 && res.Status != 201 {
+			t.Fatalf("sharing with %s: %d %s", grantee, res.Status, res.Body)
+		}
+	}
+	unshare := func(grantee string) {
+		a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/resources/" + doc.ID + "/shares/" + grantee, Token: acme.aliceToken})
+	}
+
+	// A share to another workspace, and its removal.
+	second := rostertest.Workspace{}
+	a.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces", Token: acme.aliceToken,
+		Body: map[string]any{"org_id": acme.org.ID, "name": "Second", "slug": "second"}}).JSON(t, &second)
+	bob := a.CreateUser(map[string]any{"email": "bob@example.com"})
+	a.PutMember(acme.aliceToken, second.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+	bobReads, bobWrites := mayOnB(bob.ID, "resources.read", byID), mayOnB(bob.ID, "resources.write", byID)
+	if bobReads() { // warms b: the resource, with no shares
+		t.Fatal("bob reads before any share")
+	}
+	share(second.ID, "viewer")
+	t.Logf("a share reached the other replica after %v", waitUntil(t, "bob reads the shared resource on b", bobReads))
+	unshare(second.ID)
+	waitUntil(t, "bob no longer reads on b", not(bobReads))
+
+	// A guest, whose role then changes.
+	guest := a.CreateUser(map[string]any{"email": "guest@example.com"})
+	guestWrites := mayOnB(guest.ID, "resources.write", byID)
+	share(guest.ID, "editor")
+	waitUntil(t, "the guest writes on b", guestWrites)
+	share(guest.ID, "viewer")
+	waitUntil(t, "the guest viewer no longer writes on b", not(guestWrites))
+
+	// A transfer to the workspace bob is in.
+	a.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/resources/" + doc.ID + "/transfer", Token: acme.aliceToken, Body: map[string]any{"to_workspace_id": second.ID}})
+	waitUntil(t, "bob writes the transferred resource on b", bobWrites)
+
+	// A deleted resource, and its external id taken again elsewhere: the
+	// lookup by (type, external_id) follows.
+	byExternal := map[string]any{"resource": map[string]any{"type": "document", "external_id": "doc"}}
+	bobWritesByExternal := mayOnB(bob.ID, "resources.write", byExternal)
+	if !bobWritesByExternal() {
+		t.Fatal("bob does not write by external id")
+	}
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/resources/" + doc.ID, Token: acme.aliceToken})
+	deleted := func() bool {
+		return b.Do(rostertest.Req{Method: "POST", Path: "/v1/check", Token: b.AdminToken,
+			Body: map[string]any{"user_id": bob.ID, "action": "resources.read", "resource_id": doc.ID}}).Status == 404
+	}
+	waitUntil(t, "b answers 404 for the deleted resource", deleted)
+	newResource(t, a, acme.aliceToken, acme.ws.ID, "doc") // bob is not in acme.ws
+	waitUntil(t, "b finds the new resource by external id", not(bobWritesByExternal))
+
+	// A deleted workspace takes its resources, on b too.
+	third := rostertest.Workspace{}
+	a.Expect(201, rostertest.Req{Method: "POST", Path: "/v1/workspaces", Token: acme.aliceToken,
+		Body: map[string]any{"org_id": acme.org.ID, "name": "Third", "slug": "third"}}).JSON(t, &third)
+	a.PutMember(acme.aliceToken, third.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+	newResource(t, a, acme.aliceToken, third.ID, "plan")
+	planByExternal := map[string]any{"resource": map[string]any{"type": "document", "external_id": "plan"}}
+	waitUntil(t, "bob writes the third workspace's resource on b", mayOnB(bob.ID, "resources.write", planByExternal))
+	a.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + third.ID, Token: acme.aliceToken})
+	newResource(t, a, acme.aliceToken, second.ID, "plan")
+	waitUntil(t, "b finds the resource that took the deleted one's external id", mayOnB(bob.ID, "resources.write", planByExternal))
+}

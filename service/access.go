@@ -193,22 +193,23 @@ func (s *Service) decideResource(ctx context.Context, req roster.CheckRequest, n
 // checkedResource loads the resource a check names, by id or by the host
 // application's (type, external_id).
 func (s *Service) checkedResource(ctx context.Context, req roster.CheckRequest) (roster.Resource, error) {
-	var res roster.Resource
+	var e *resourceEntry
 	var err error
 	if req.Resource != nil {
 		if err := roster.CheckResourceFields(req.Resource.Type, req.Resource.ExternalID, "-"); err != nil {
-			return res, err
+			return roster.Resource{}, err
 		}
-		res, err = s.store.GetResourceByExternalID(ctx, req.Resource.Type, req.Resource.ExternalID)
-	} else if roster.ValidID(roster.PrefixResource, req.ResourceID) {
-		res, err = s.store.GetResource(ctx, req.ResourceID)
+		e, err = s.cachedResourceByExternalID(ctx, req.Resource.Type, req.Resource.ExternalID)
 	} else {
-		err = roster.ErrNotFound
+		e, err = s.cachedResource(ctx, req.ResourceID)
 	}
-	if errors.Is(err, roster.ErrNotFound) || (err == nil && !actor(ctx).Reaches(res.WorkspaceID)) {
-		return res, errResourceNotFound
+	if err != nil {
+		return roster.Resource{}, err
 	}
-	return res, err
+	if !actor(ctx).Reaches(e.resource.WorkspaceID) {
+		return roster.Resource{}, errResourceNotFound
+	}
+	return e.resource, nil
 }
 
 // decision answers a check from the user, the workspace and the access.

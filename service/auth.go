@@ -19,9 +19,9 @@ const authCacheTTL = time.Minute
 // touchInterval bounds last_used_at writes to one per token per interval.
 const touchInterval = time.Minute
 
-// authCache keeps tokens (by hash), users, their memberships and workspaces
-// so that authenticating a request and deciding a check need no database
-// query once warm.
+// authCache keeps tokens (by hash), users, their memberships, workspaces
+// and resources with their shares so that authenticating a request and
+// deciding a check need no database query once warm.
 //
 // Invalidation races with loading: a request may read a row just before a
 // revoke commits and try to cache it just after. The cache library settles
@@ -42,6 +42,18 @@ type cacheSet struct {
 	users      *otter.Cache[string, roster.User]
 	access     *otter.Cache[string, *userAccess]      // memberships by user id
 	workspaces *otter.Cache[string, roster.Workspace] // by workspace id
+	resources  *otter.Cache[string, *resourceEntry]   // by resource id
+	// resourceIDs maps a host application's (type, external_id) to a
+	// resource id. It is never invalidated: a mapping is used only when
+	// the resource it names, read through resources, is live and still
+	// carries that type and external id.
+	resourceIDs *otter.Cache[string, string]
+}
+
+// resourceEntry is a live resource and its shares, as checks keep them.
+type resourceEntry struct {
+	resource roster.Resource
+	shares   []roster.ResourceShare
 }
 
 type tokenEntry struct {
@@ -57,10 +69,12 @@ func newAuthCache(size int) *authCache {
 
 func newCacheSet(size int) *cacheSet {
 	return &cacheSet{
-		tokens:     newCache[*tokenEntry](size),
-		users:      newCache[roster.User](size),
-		access:     newCache[*userAccess](size),
-		workspaces: newCache[roster.Workspace](size),
+		tokens:      newCache[*tokenEntry](size),
+		users:       newCache[roster.User](size),
+		access:      newCache[*userAccess](size),
+		workspaces:  newCache[roster.Workspace](size),
+		resources:   newCache[*resourceEntry](size),
+		resourceIDs: newCache[string](size),
 	}
 }
 
@@ -72,16 +86,19 @@ func newCache[V any](size int) *otter.Cache[string, V] {
 }
 
 // Invalidation messages: a token (by hash), a user (their status and
-// memberships), a workspace; "" drops everything.
+// memberships), a workspace, a resource (and its shares); "" drops
+// everything.
 const (
 	tokenMessagePrefix     = "t:"
 	userMessagePrefix      = "u:"
 	workspaceMessagePrefix = "w:"
+	resourceMessagePrefix  = "r:"
 )
 
 func tokenMessage(hash string) string   { return tokenMessagePrefix + hash }
 func userMessage(id string) string      { return userMessagePrefix + id }
 func workspaceMessage(id string) string { return workspaceMessagePrefix + id }
+func resourceMessage(id string) string  { return resourceMessagePrefix + id }
 
 // apply handles one invalidation message; "" means forget everything.
 func (c *authCache) apply(msg string) {
@@ -95,6 +112,8 @@ func (c *authCache) apply(msg string) {
 		set.access.Invalidate(id)
 	case strings.HasPrefix(msg, workspaceMessagePrefix):
 		set.workspaces.Invalidate(strings.TrimPrefix(msg, workspaceMessagePrefix))
+	case strings.HasPrefix(msg, resourceMessagePrefix):
+		set.resources.Invalidate(strings.TrimPrefix(msg, resourceMessagePrefix))
 	default:
 		c.sets.Store(newCacheSet(c.size))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/roster-dev/roster"
 )
 
@@ -30,7 +32,71 @@ type accessSource struct {
 }
 
 func (s *Service) cachedSource() accessSource {
-	return accessSource{workspace: s.cachedWorkspace, access: s.cachedAccess, shares: s.store.ListShares}
+	return accessSource{workspace: s.cachedWorkspace, access: s.cachedAccess, shares: s.cachedShares}
+}
+
+func loadResourceEntry(ctx context.Context, r roster.Reader, id string) (*resourceEntry, error) {
+	res, err := r.GetResource(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	shares, err := r.ListShares(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &resourceEntry{resource: res, shares: shares}, nil
+}
+
+// cachedResource returns a live resource and its shares; errResourceNotFound
+// when there is none.
+func (s *Service) cachedResource(ctx context.Context, id string) (*resourceEntry, error) {
+	if !roster.ValidID(roster.PrefixResource, id) {
+		return nil, errResourceNotFound
+	}
+	e, err := load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, *resourceEntry] { return c.resources }, id, func(ctx context.Context) (*resourceEntry, error) {
+		return loadResourceEntry(ctx, s.store, id)
+	})
+	if errors.Is(err, roster.ErrNotFound) {
+		return nil, errResourceNotFound
+	}
+	return e, err
+}
+
+// cachedResourceByExternalID finds a live resource by the host
+// application's (type, external_id). A resource never changes its type or
+// external id, so a cached mapping is good while the resource it names is
+// live; once that one is deleted (and the external id perhaps taken by a
+// new resource), the database is asked again.
+func (s *Service) cachedResourceByExternalID(ctx context.Context, typ, externalID string) (*resourceEntry, error) {
+	key := typ + ":" + externalID
+	byExternalID := func(ctx context.Context) (string, error) {
+		r, err := s.store.GetResourceByExternalID(ctx, typ, externalID)
+		return r.ID, err
+	}
+	id, err := load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, string] { return c.resourceIDs }, key, byExternalID)
+	if err == nil {
+		e, err := s.cachedResource(ctx, id)
+		if !errors.Is(err, errResourceNotFound) {
+			return e, err
+		}
+		s.auth.sets.Load().resourceIDs.Invalidate(key)
+		id, err = byExternalID(ctx)
+	}
+	if errors.Is(err, roster.ErrNotFound) {
+		return nil, errResourceNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.cachedResource(ctx, id)
+}
+
+func (s *Service) cachedShares(ctx context.Context, resourceID string) ([]roster.ResourceShare, error) {
+	e, err := s.cachedResource(ctx, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	return e.shares, nil
 }
 
 func txSource(r roster.Reader) accessSource {
@@ -558,8 +624,8 @@ func (s *Service) ListUserResources(ctx context.Context, userID string, f roster
 	views := make([]roster.ResourceView, 0, len(found))
 	for _, r := range found {
 		acc, w, err := resourceAccess(ctx, s.cachedSource(), r, userID, now)
-		if errors.Is(err, errWorkspaceNotFound) {
-			continue
+		if errors.Is(err, errWorkspaceNotFound) || errors.Is(err, errResourceNotFound) {
+			continue // deleted since it was listed
 		}
 		if err != nil {
 			return nil, "", err

@@ -23,18 +23,29 @@ func newTrackedTx(tx roster.Tx) *trackedTx {
 	return &trackedTx{Reader: tx, tx: tx, seen: map[string]bool{}}
 }
 
+// note records that msg's cached state is stale. Past
+// maxTargetedInvalidations messages, forgetting everything costs the
+// replicas less than the notifications: the change then sends only that.
 func (t *trackedTx) note(msg string) {
-	if !t.seen[msg] {
+	switch {
+	case t.seen[msg] || t.forgotAll():
+	case msg == "" || len(t.stale) >= maxTargetedInvalidations:
+		t.stale, t.seen[""] = []string{""}, true
+	default:
 		t.seen[msg] = true
 		t.stale = append(t.stale, msg)
 	}
 }
 
-// forgetAll makes every replica drop everything it caches.
-func (t *trackedTx) forgetAll() { t.note("") }
+// maxTargetedInvalidations bounds the messages one change sends.
+const maxTargetedInvalidations = 2000
+
+// forgotAll reports whether every replica is to drop everything it caches.
+func (t *trackedTx) forgotAll() bool { return t.seen[""] }
 
 // Writes that change what the caches hold: users, their tokens, their
-// memberships (each user's access is cached whole) and workspaces.
+// memberships (each user's access is cached whole), workspaces, and
+// resources with their shares (each resource is cached with its shares).
 
 func (t *trackedTx) UpdateUser(ctx context.Context, u roster.User) error {
 	t.note(userMessage(u.ID))
@@ -96,13 +107,26 @@ func (t *trackedTx) DeleteWorkspace(ctx context.Context, workspaceID string, at 
 	for _, m := range members {
 		t.note(userMessage(m.UserID))
 	}
-	t.note(workspaceMessage(workspaceID))
+	if err := t.noteWorkspace(ctx, workspaceID); err != nil {
+		return err
+	}
 	return t.tx.DeleteWorkspace(ctx, workspaceID, at)
 }
 
-// maxTargetedInvalidations bounds the messages one change sends: past it,
-// forgetting everything costs the replicas less than the notifications.
-const maxTargetedInvalidations = 2000
+func (t *trackedTx) UpdateResource(ctx context.Context, r roster.Resource) error {
+	t.note(resourceMessage(r.ID))
+	return t.tx.UpdateResource(ctx, r)
+}
+
+func (t *trackedTx) PutShare(ctx context.Context, s roster.ResourceShare) (bool, error) {
+	t.note(resourceMessage(s.ResourceID))
+	return t.tx.PutShare(ctx, s)
+}
+
+func (t *trackedTx) DeleteShare(ctx context.Context, resourceID, granteeID string) (bool, error) {
+	t.note(resourceMessage(resourceID))
+	return t.tx.DeleteShare(ctx, resourceID, granteeID)
+}
 
 func (t *trackedTx) DeleteOrg(ctx context.Context, orgID string, at time.Time) error {
 	if err := t.noteOrg(ctx, orgID); err != nil {
@@ -111,38 +135,63 @@ func (t *trackedTx) DeleteOrg(ctx context.Context, orgID string, at time.Time) e
 	return t.tx.DeleteOrg(ctx, orgID, at)
 }
 
-// noteOrg marks what caches hold of an organisation: its workspaces and the
-// access of everyone in it.
+// noteOrg marks what caches hold of an organisation: its workspaces, their
+// resources and the access of everyone in it.
 func (t *trackedTx) noteOrg(ctx context.Context, orgID string) error {
 	userIDs, err := t.tx.ListOrgUserIDs(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	if len(userIDs) > maxTargetedInvalidations {
-		t.forgetAll()
-		return nil
-	}
 	for _, id := range userIDs {
 		t.note(userMessage(id))
 	}
+	list := func(p roster.Page) ([]roster.Workspace, error) {
+		return t.tx.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: orgID, IncludeArchived: true}, p)
+	}
+	return notePages(t, list, func(w roster.Workspace) string { return w.ID }, func(w roster.Workspace) error {
+		return t.noteWorkspace(ctx, w.ID)
+	})
+}
+
+// noteWorkspace marks a workspace and the resources it owns (deleting it
+// deletes them).
+func (t *trackedTx) noteWorkspace(ctx context.Context, workspaceID string) error {
+	t.note(workspaceMessage(workspaceID))
+	list := func(p roster.Page) ([]roster.Resource, error) {
+		return t.tx.ListResources(ctx, roster.ResourceFilter{WorkspaceID: workspaceID}, p)
+	}
+	return notePages(t, list, func(r roster.Resource) string { return r.ID }, func(r roster.Resource) error {
+		t.note(resourceMessage(r.ID))
+		return nil
+	})
+}
+
+// notePages calls each on every item list returns, a page at a time, until
+// everything is forgotten anyway.
+func notePages[T any](t *trackedTx, list func(roster.Page) ([]T, error), id func(T) string, each func(T) error) error {
 	for p := (roster.Page{Limit: 500}); ; {
-		wss, err := t.tx.ListWorkspaces(ctx, roster.WorkspaceFilter{OrgID: orgID, IncludeArchived: true}, p)
+		if t.forgotAll() {
+			return nil
+		}
+		items, err := list(p)
 		if err != nil {
 			return err
 		}
-		for _, w := range wss[:min(len(wss), p.Limit)] {
-			t.note(workspaceMessage(w.ID))
+		for _, item := range items[:min(len(items), p.Limit)] {
+			if err := each(item); err != nil {
+				return err
+			}
 		}
-		if len(wss) <= p.Limit {
+		if len(items) <= p.Limit {
 			return nil
 		}
-		p.After = wss[p.Limit-1].ID
+		p.After = id(items[p.Limit-1])
 	}
 }
 
 // Writes that touch nothing cached: a new row is not cached before it
 // exists (failed loads are not kept), and organisations, plans, seats,
-// invitations, requests, support sessions, resources and the audit log are read from
+// invitations, requests, support sessions and the audit log are read from
 // the database (a session's membership and token are cached, and noted above).
 
 func (t *trackedTx) CreateUser(ctx context.Context, u roster.User) error {
@@ -255,18 +304,6 @@ func (t *trackedTx) SealEvents(ctx context.Context, seals []roster.EventSeal, he
 
 func (t *trackedTx) CreateResource(ctx context.Context, r roster.Resource) (bool, error) {
 	return t.tx.CreateResource(ctx, r)
-}
-
-func (t *trackedTx) UpdateResource(ctx context.Context, r roster.Resource) error {
-	return t.tx.UpdateResource(ctx, r)
-}
-
-func (t *trackedTx) PutShare(ctx context.Context, s roster.ResourceShare) (bool, error) {
-	return t.tx.PutShare(ctx, s)
-}
-
-func (t *trackedTx) DeleteShare(ctx context.Context, resourceID, granteeID string) (bool, error) {
-	return t.tx.DeleteShare(ctx, resourceID, granteeID)
 }
 
 func (t *trackedTx) Notify(ctx context.Context, message string) error {
