@@ -2,7 +2,6 @@ package roster
 
 import (
 	"context"
-	"regexp"
 	"time"
 	"unicode/utf8"
 )
@@ -16,9 +15,26 @@ const (
 	MaxResourceExternalIDLen = 255
 )
 
-// resourceTypePattern is what a host application's resource type may be:
-// a short lower-case word such as "document" or "site.page".
-var resourceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,62}$`)
+// MaxResourceTypeLen bounds a resource type.
+const MaxResourceTypeLen = 63
+
+// validResourceType reports whether typ is what a host application's
+// resource type may be: a short lower-case word such as "document" or
+// "site.page", matching ^[a-z][a-z0-9_.-]{0,62}$ (checked by hand: it is
+// on the check path).
+func validResourceType(typ string) bool {
+	if typ == "" || len(typ) > MaxResourceTypeLen || typ[0] < 'a' || typ[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(typ); i++ {
+		switch c := typ[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Resource is a thing of the host application (a site, a project, a
 // document) that one workspace owns.
@@ -37,7 +53,7 @@ type Resource struct {
 
 // CheckResourceFields validates what a host application names a resource by.
 func CheckResourceFields(typ, externalID, name string) error {
-	if !resourceTypePattern.MatchString(typ) {
+	if !validResourceType(typ) {
 		return Errorf(KindInvalid, CodeInvalidResourceType, "type must be 1 to 63 lower-case letters, digits, '_', '.' or '-', starting with a letter").With("field", "type")
 	}
 	if externalID == "" || len(externalID) > MaxResourceExternalIDLen || !utf8.ValidString(externalID) {

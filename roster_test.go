@@ -99,6 +99,14 @@ func TestIDsAndCursors(t *testing.T) {
 	if !roster.ValidID(roster.PrefixUser, a) || roster.ValidID(roster.PrefixToken, a) || !(a < b) {
 		t.Errorf("ids %s %s", a, b)
 	}
+	for _, c := range []string{"w", "A", "_", "/", ":", "é"} { // outside base32hex's lower-case alphabet
+		if bad := a[:10] + c + a[10+len(c):]; roster.ValidID(roster.PrefixUser, bad) {
+			t.Errorf("%q is not an id", bad)
+		}
+	}
+	if roster.ValidID(roster.PrefixUser, a+"0") || roster.ValidID(roster.PrefixUser, a[:len(a)-1]) {
+		t.Error("an id of the wrong length")
+	}
 	p, err := roster.ParsePage(0, roster.EncodeCursor(a), roster.PrefixUser)
 	if err != nil || p.After != a || p.Limit != roster.DefaultPageLimit {
 		t.Errorf("page %+v %v", p, err)
@@ -163,5 +171,18 @@ func TestSeatFor(t *testing.T) {
 	counts := roster.SeatCounts{"owner": 2, "member": 3}
 	if counts.Used(plan) != 5 || counts.Used(roster.Plan{OwnerSeatFree: true}) != 4 {
 		t.Errorf("used: %d, %d", counts.Used(plan), counts.Used(roster.Plan{OwnerSeatFree: true}))
+	}
+}
+
+func TestResourceTypes(t *testing.T) {
+	for _, good := range []string{"document", "site.page", "a", "x-1_y.z", strings.Repeat("a", roster.MaxResourceTypeLen)} {
+		if err := roster.CheckResourceFields(good, "ext", "name"); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"", "Document", "1doc", "_doc", ".doc", "doc/x", "doc type", "doc:x", "dé", strings.Repeat("a", roster.MaxResourceTypeLen+1)} {
+		if err := roster.CheckResourceFields(bad, "ext", "name"); roster.ErrorCode(err) != roster.CodeInvalidResourceType {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

@@ -24,18 +24,26 @@ func benchTenant(b *testing.B, backend rostertest.Backend, members int) (*roster
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := roster.WithActor(context.Background(), admin)
+	return env, roster.WithActor(context.Background(), admin), reqs
+}
+
+// BenchmarkDecision is one check decided from the warm in-memory index: on
+// a workspace, and on a resource (by id and by the host application's id)
+// that is shared with another workspace and with a guest.
+func BenchmarkDecision(b *testing.B) {
+	env, ctx, reqs := benchTenant(b, rostertest.SQLite, 100)
+	b.Run("workspace", func(b *testing.B) { benchChecks(b, env, ctx, reqs) })
+	byID, byExternalID := benchResources(b, env, ctx, reqs)
+	b.Run("resource", func(b *testing.B) { benchChecks(b, env, ctx, byID) })
+	b.Run("resource_by_external_id", func(b *testing.B) { benchChecks(b, env, ctx, byExternalID) })
+}
+
+func benchChecks(b *testing.B, env *rostertest.Env, ctx context.Context, reqs []roster.CheckRequest) {
 	for _, r := range reqs { // warm the index
 		if d, err := env.Service.Check(ctx, r); err != nil || !d.Allowed {
 			b.Fatalf("warm-up check: %+v %v", d, err)
 		}
 	}
-	return env, ctx, reqs
-}
-
-// BenchmarkDecision is one check decided from the warm in-memory index.
-func BenchmarkDecision(b *testing.B) {
-	env, ctx, reqs := benchTenant(b, rostertest.SQLite, 100)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -44,6 +52,30 @@ func BenchmarkDecision(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// benchResources gives every member of the benchmark's workspace a
+// resource there, shared with another workspace and a guest, and returns
+// checks on them by id and by (type, external_id).
+func benchResources(b *testing.B, env *rostertest.Env, ctx context.Context, reqs []roster.CheckRequest) (byID, byExternalID []roster.CheckRequest) {
+	wsID := reqs[0].WorkspaceID
+	other := newTenant(b, env, "other")
+	guest := env.CreateUser(map[string]any{"email": "guest@bench.example"})
+	for i, req := range reqs {
+		res, err := env.Service.CreateResource(ctx, roster.NewResource{Type: "document", ExternalID: fmt.Sprint("doc-", i), Name: "Doc", WorkspaceID: wsID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, grantee := range []string{other.ws.ID, guest.ID} {
+			if _, _, err := env.Service.PutShare(ctx, res.ID, grantee, string(roster.ShareViewer)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		byID = append(byID, roster.CheckRequest{UserID: req.UserID, Action: req.Action, ResourceID: res.ID})
+		byExternalID = append(byExternalID, roster.CheckRequest{UserID: req.UserID, Action: req.Action,
+			Resource: &roster.ResourceRef{Type: res.Type, ExternalID: res.ExternalID}})
+	}
+	return byID, byExternalID
 }
 
 // BenchmarkCheckBatch1000 is a batch of 1,000 checks decided in the service.

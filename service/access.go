@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/maypok86/otter/v2"
-
 	"github.com/roster-dev/roster"
 )
 
@@ -53,18 +51,14 @@ func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 }
 
 func (s *Service) cachedAccess(ctx context.Context, userID string) (*userAccess, error) {
-	return load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, *userAccess] { return c.access }, userID, func(ctx context.Context) (*userAccess, error) {
-		return loadUserAccess(ctx, s.store, userID)
-	})
+	return s.fills.access.get(ctx, s.auth, userID)
 }
 
 func (s *Service) cachedWorkspace(ctx context.Context, id string) (roster.Workspace, error) {
 	if !roster.ValidID(roster.PrefixWorkspace, id) {
 		return roster.Workspace{}, errWorkspaceNotFound
 	}
-	w, err := load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, roster.Workspace] { return c.workspaces }, id, func(ctx context.Context) (roster.Workspace, error) {
-		return s.store.GetWorkspace(ctx, id)
-	})
+	w, err := s.fills.workspaces.get(ctx, s.auth, id)
 	if errors.Is(err, roster.ErrNotFound) {
 		return w, errWorkspaceNotFound
 	}
@@ -169,15 +163,15 @@ func (s *Service) decideResource(ctx context.Context, req roster.CheckRequest, n
 	if !ok {
 		return roster.Decision{}, errUnknownAction(req.Action)
 	}
-	res, err := s.checkedResource(ctx, req)
+	e, err := s.checkedResource(ctx, req)
 	if err != nil {
 		return roster.Decision{}, err
 	}
-	u, _, err := s.subjectAccess(ctx, req.UserID)
+	u, ua, err := s.subjectAccess(ctx, req.UserID)
 	if err != nil {
 		return roster.Decision{}, err
 	}
-	acc, w, err := resourceAccess(ctx, s.cachedSource(), res, req.UserID, now)
+	acc, w, err := accessOn(ctx, s.cachedWorkspace, e.resource, e.shares, ua, req.UserID, now)
 	if errors.Is(err, errWorkspaceNotFound) {
 		return roster.Decision{}, errResourceNotFound
 	}
@@ -191,25 +185,25 @@ func (s *Service) decideResource(ctx context.Context, req roster.CheckRequest, n
 }
 
 // checkedResource loads the resource a check names, by id or by the host
-// application's (type, external_id).
-func (s *Service) checkedResource(ctx context.Context, req roster.CheckRequest) (roster.Resource, error) {
+// application's (type, external_id), with its shares.
+func (s *Service) checkedResource(ctx context.Context, req roster.CheckRequest) (*resourceEntry, error) {
 	var e *resourceEntry
 	var err error
 	if req.Resource != nil {
 		if err := roster.CheckResourceFields(req.Resource.Type, req.Resource.ExternalID, "-"); err != nil {
-			return roster.Resource{}, err
+			return nil, err
 		}
 		e, err = s.cachedResourceByExternalID(ctx, req.Resource.Type, req.Resource.ExternalID)
 	} else {
 		e, err = s.cachedResource(ctx, req.ResourceID)
 	}
 	if err != nil {
-		return roster.Resource{}, err
+		return nil, err
 	}
 	if !actor(ctx).Reaches(e.resource.WorkspaceID) {
-		return roster.Resource{}, errResourceNotFound
+		return nil, errResourceNotFound
 	}
-	return e.resource, nil
+	return e, nil
 }
 
 // decision answers a check from the user, the workspace and the access.

@@ -123,38 +123,80 @@ func (c *authCache) apply(msg string) {
 // several requests, so it does not end with the one that started it.
 const loadTimeout = 5 * time.Second
 
-// load returns the cached value for key or loads it with fetch. While the
-// replica cannot show it hears other replicas, the cache is neither read
-// nor filled.
-func load[V any](ctx context.Context, c *authCache, pick func(*cacheSet) *otter.Cache[string, V], key string, fetch func(context.Context) (V, error)) (V, error) {
-	if c.current != nil && !c.current() {
-		return fetch(ctx)
-	}
-	return pick(c.sets.Load()).Get(ctx, key, otter.LoaderFunc[string, V](func(ctx context.Context, _ string) (V, error) {
+// cacheFill is how one of the caches is read and filled. It is built once
+// per service, so that a hit allocates nothing.
+type cacheFill[V any] struct {
+	pick   func(*cacheSet) *otter.Cache[string, V]
+	fetch  func(ctx context.Context, key string) (V, error)
+	loader otter.Loader[string, V] // fetch under loadTimeout
+}
+
+func newCacheFill[V any](pick func(*cacheSet) *otter.Cache[string, V], fetch func(ctx context.Context, key string) (V, error)) *cacheFill[V] {
+	return &cacheFill[V]{pick: pick, fetch: fetch, loader: otter.LoaderFunc[string, V](func(ctx context.Context, key string) (V, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
-		return fetch(ctx)
-	}))
+		return fetch(ctx, key)
+	})}
+}
+
+// get returns the cached value for key or loads it. While the replica
+// cannot show it hears other replicas, the cache is neither read nor filled.
+func (f *cacheFill[V]) get(ctx context.Context, c *authCache, key string) (V, error) {
+	if c.current != nil && !c.current() {
+		return f.fetch(ctx, key)
+	}
+	return f.pick(c.sets.Load()).Get(ctx, key, f.loader)
+}
+
+// cacheFills are the service's ways into its caches.
+type cacheFills struct {
+	tokens      *cacheFill[*tokenEntry]
+	users       *cacheFill[roster.User]
+	access      *cacheFill[*userAccess]
+	workspaces  *cacheFill[roster.Workspace]
+	resources   *cacheFill[*resourceEntry]
+	resourceIDs *cacheFill[string] // by "type:external_id"
+}
+
+func newCacheFills(store roster.Store) cacheFills {
+	return cacheFills{
+		tokens: newCacheFill(func(c *cacheSet) *otter.Cache[string, *tokenEntry] { return c.tokens }, func(ctx context.Context, hash string) (*tokenEntry, error) {
+			t, err := store.GetTokenByHash(ctx, hash)
+			if err != nil {
+				return nil, err
+			}
+			e := &tokenEntry{token: t}
+			if t.LastUsedAt != nil {
+				e.touched.Store(t.LastUsedAt.UnixNano())
+			}
+			return e, nil
+		}),
+		users: newCacheFill(func(c *cacheSet) *otter.Cache[string, roster.User] { return c.users }, func(ctx context.Context, id string) (roster.User, error) {
+			return store.GetUser(ctx, id)
+		}),
+		access: newCacheFill(func(c *cacheSet) *otter.Cache[string, *userAccess] { return c.access }, func(ctx context.Context, userID string) (*userAccess, error) {
+			return loadUserAccess(ctx, store, userID)
+		}),
+		workspaces: newCacheFill(func(c *cacheSet) *otter.Cache[string, roster.Workspace] { return c.workspaces }, func(ctx context.Context, id string) (roster.Workspace, error) {
+			return store.GetWorkspace(ctx, id)
+		}),
+		resources: newCacheFill(func(c *cacheSet) *otter.Cache[string, *resourceEntry] { return c.resources }, func(ctx context.Context, id string) (*resourceEntry, error) {
+			return loadResourceEntry(ctx, store, id)
+		}),
+		resourceIDs: newCacheFill(func(c *cacheSet) *otter.Cache[string, string] { return c.resourceIDs }, func(ctx context.Context, key string) (string, error) {
+			typ, externalID, _ := strings.Cut(key, ":") // a type has no ':'
+			r, err := store.GetResourceByExternalID(ctx, typ, externalID)
+			return r.ID, err
+		}),
+	}
 }
 
 func (s *Service) cachedToken(ctx context.Context, hash string) (*tokenEntry, error) {
-	return load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, *tokenEntry] { return c.tokens }, hash, func(ctx context.Context) (*tokenEntry, error) {
-		t, err := s.store.GetTokenByHash(ctx, hash)
-		if err != nil {
-			return nil, err
-		}
-		e := &tokenEntry{token: t}
-		if t.LastUsedAt != nil {
-			e.touched.Store(t.LastUsedAt.UnixNano())
-		}
-		return e, nil
-	})
+	return s.fills.tokens.get(ctx, s.auth, hash)
 }
 
 func (s *Service) cachedUser(ctx context.Context, id string) (roster.User, error) {
-	return load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, roster.User] { return c.users }, id, func(ctx context.Context) (roster.User, error) {
-		return s.store.GetUser(ctx, id)
-	})
+	return s.fills.users.get(ctx, s.auth, id)
 }
 
 var errInvalidToken = roster.Errorf(roster.KindUnauthenticated, roster.CodeInvalidToken, "the bearer token is not valid")

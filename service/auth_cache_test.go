@@ -20,8 +20,8 @@ func users(c *cacheSet) *otter.Cache[string, roster.User] { return c.users }
 func loadWhile(t *testing.T, c *authCache, during func()) int {
 	t.Helper()
 	var fetches atomic.Int32
-	fetch := func(gen string) func(context.Context) (roster.User, error) {
-		return func(context.Context) (roster.User, error) {
+	fetch := func(gen string) *cacheFill[roster.User] {
+		return newCacheFill(users, func(context.Context, string) (roster.User, error) {
 			fetches.Add(1)
 			if during != nil {
 				d := during
@@ -29,12 +29,12 @@ func loadWhile(t *testing.T, c *authCache, during func()) int {
 				d()
 			}
 			return roster.User{ID: "usr_1", DisplayName: gen}, nil
-		}
+		})
 	}
-	if _, err := load(context.Background(), c, users, "usr_1", fetch("first")); err != nil {
+	if _, err := fetch("first").get(context.Background(), c, "usr_1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := load(context.Background(), c, users, "usr_1", fetch("second")); err != nil {
+	if _, err := fetch("second").get(context.Background(), c, "usr_1"); err != nil {
 		t.Fatal(err)
 	}
 	return int(fetches.Load())
@@ -62,6 +62,11 @@ func TestCacheMergesConcurrentLoads(t *testing.T) {
 	c := newAuthCache(10)
 	var fetches atomic.Int32
 	release := make(chan struct{})
+	slow := newCacheFill(users, func(context.Context, string) (roster.User, error) {
+		fetches.Add(1)
+		<-release
+		return roster.User{ID: "usr_1"}, nil
+	})
 	var wg, started sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -69,11 +74,7 @@ func TestCacheMergesConcurrentLoads(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			started.Done()
-			load(context.Background(), c, users, "usr_1", func(context.Context) (roster.User, error) {
-				fetches.Add(1)
-				<-release
-				return roster.User{ID: "usr_1"}, nil
-			})
+			slow.get(context.Background(), c, "usr_1")
 		}()
 	}
 	started.Wait()
@@ -83,9 +84,9 @@ func TestCacheMergesConcurrentLoads(t *testing.T) {
 	if n := fetches.Load(); n != 1 {
 		t.Errorf("8 concurrent misses fetched %d times, want 1", n)
 	}
-	_, err := load(context.Background(), c, users, "usr_2", func(context.Context) (roster.User, error) {
+	_, err := newCacheFill(users, func(context.Context, string) (roster.User, error) {
 		return roster.User{}, roster.ErrNotFound
-	})
+	}).get(context.Background(), c, "usr_2")
 	if !errors.Is(err, roster.ErrNotFound) {
 		t.Errorf("a missing user: %v", err)
 	}

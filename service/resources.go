@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maypok86/otter/v2"
-
 	"github.com/roster-dev/roster"
 )
 
@@ -53,9 +51,7 @@ func (s *Service) cachedResource(ctx context.Context, id string) (*resourceEntry
 	if !roster.ValidID(roster.PrefixResource, id) {
 		return nil, errResourceNotFound
 	}
-	e, err := load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, *resourceEntry] { return c.resources }, id, func(ctx context.Context) (*resourceEntry, error) {
-		return loadResourceEntry(ctx, s.store, id)
-	})
+	e, err := s.fills.resources.get(ctx, s.auth, id)
 	if errors.Is(err, roster.ErrNotFound) {
 		return nil, errResourceNotFound
 	}
@@ -69,18 +65,14 @@ func (s *Service) cachedResource(ctx context.Context, id string) (*resourceEntry
 // new resource), the database is asked again.
 func (s *Service) cachedResourceByExternalID(ctx context.Context, typ, externalID string) (*resourceEntry, error) {
 	key := typ + ":" + externalID
-	byExternalID := func(ctx context.Context) (string, error) {
-		r, err := s.store.GetResourceByExternalID(ctx, typ, externalID)
-		return r.ID, err
-	}
-	id, err := load(ctx, s.auth, func(c *cacheSet) *otter.Cache[string, string] { return c.resourceIDs }, key, byExternalID)
+	id, err := s.fills.resourceIDs.get(ctx, s.auth, key)
 	if err == nil {
 		e, err := s.cachedResource(ctx, id)
 		if !errors.Is(err, errResourceNotFound) {
 			return e, err
 		}
 		s.auth.sets.Load().resourceIDs.Invalidate(key)
-		id, err = byExternalID(ctx)
+		id, err = s.fills.resourceIDs.fetch(ctx, key)
 	}
 	if errors.Is(err, roster.ErrNotFound) {
 		return nil, errResourceNotFound
@@ -116,19 +108,25 @@ func txSource(r roster.Reader) accessSource {
 // resourceAccess is a user's effective role on r at now, and the workspace
 // that owns r.
 func resourceAccess(ctx context.Context, src accessSource, r roster.Resource, userID string, now time.Time) (roster.Access, roster.Workspace, error) {
-	w, err := src.workspace(ctx, r.WorkspaceID)
-	if err != nil {
-		return roster.Access{}, w, err
-	}
 	ua, err := src.access(ctx, userID)
+	if err != nil {
+		return roster.Access{}, roster.Workspace{}, err
+	}
+	shares, err := src.shares(ctx, r.ID)
+	if err != nil {
+		return roster.Access{}, roster.Workspace{}, err
+	}
+	return accessOn(ctx, src.workspace, r, shares, ua, userID, now)
+}
+
+// accessOn is the role that ua (userID's memberships) gives on r with its
+// shares at now, and the workspace that owns r.
+func accessOn(ctx context.Context, workspace func(context.Context, string) (roster.Workspace, error), r roster.Resource, shares []roster.ResourceShare, ua *userAccess, userID string, now time.Time) (roster.Access, roster.Workspace, error) {
+	w, err := workspace(ctx, r.WorkspaceID)
 	if err != nil {
 		return roster.Access{}, w, err
 	}
 	acc := ua.in(w, now)
-	shares, err := src.shares(ctx, r.ID)
-	if err != nil {
-		return acc, w, err
-	}
 	for _, sh := range shares {
 		via := roster.AccessGuest
 		switch sh.GranteeKind {
@@ -137,7 +135,7 @@ func resourceAccess(ctx context.Context, src accessSource, r roster.Resource, us
 				continue
 			}
 		case roster.GranteeWorkspace:
-			sw, err := src.workspace(ctx, sh.GranteeID)
+			sw, err := workspace(ctx, sh.GranteeID)
 			if errors.Is(err, errWorkspaceNotFound) {
 				continue // deleted since
 			}

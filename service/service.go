@@ -80,6 +80,7 @@ type Service struct {
 	deliveries          deliveryCounts
 	supportRole         roster.WorkspaceRole
 	noSealer            bool
+	fills               cacheFills
 }
 
 var _ roster.Services = (*Service)(nil)
@@ -104,7 +105,7 @@ func New(store roster.Store, opts Options) *Service {
 	s := &Service{store: store, clock: opts.Clock, log: opts.Logger,
 		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL,
 		origin: rand.Text(), supportRole: opts.SupportRole, noSealer: opts.NoSealer}
-	s.auth = newAuthCache(opts.AuthCacheSize)
+	s.auth, s.fills = newAuthCache(opts.AuthCacheSize), newCacheFills(store)
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current
 	s.hub = newEventHub(s, opts.StreamBuffer, opts.StreamPoll)
