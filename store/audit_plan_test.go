@@ -93,3 +93,35 @@ func TestAuditActorFilterPages(t *testing.T) {
 		}
 	})
 }
+
+// TestUserResourcesUseIndexes: a user's resources are read from the owning
+// workspaces' index and the grantees' shares index, in id order, never by
+// reading every resource.
+func TestUserResourcesUseIndexes(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		db := rostertest.OpenStore(t, b)
+		ws := []string{roster.NewID(roster.PrefixWorkspace), roster.NewID(roster.PrefixWorkspace)}
+		grantees := append(slices.Clone(ws), roster.NewID(roster.PrefixUser))
+		for _, f := range []roster.ResourceFilter{{}, {Type: "document"}, {WorkspaceID: ws[0]}} {
+			plan, err := db.ExplainReachableResources(context.Background(), ws, grantees, f, roster.Page{Limit: 50, After: roster.NewID(roster.PrefixResource)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%+v:\n%s", f, plan)
+			if !strings.Contains(plan, "resources_workspace") || strings.Contains(plan, "Seq Scan") || scansTable(plan) {
+				t.Errorf("%+v: the plan reads more than the user's resources:\n%s", f, plan)
+			}
+		}
+	})
+}
+
+// scansTable reports whether an SQLite plan reads a whole table (a SCAN of
+// a table rather than of a subquery's rows).
+func scansTable(plan string) bool {
+	for line := range strings.Lines(plan) {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "SCAN" && (f[1] == "r" || f[1] == "s" || f[1] == "resources" || f[1] == "resource_shares") {
+			return true
+		}
+	}
+	return false
+}

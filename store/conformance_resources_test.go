@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/roster-dev/roster"
@@ -181,6 +183,83 @@ func TestReachableResources(t *testing.T) {
 		}
 		if got, _ := db.ListReachableResources(ctx, nil, nil, roster.ResourceFilter{}, roster.Page{Limit: 10}); len(got) != 0 {
 			t.Errorf("reaching nothing: %v", idsOfResources(got))
+		}
+	})
+}
+
+// TestReachableResourcesPages: paging through a user's resources from
+// several workspaces, shares and guest grants, with and without a filter,
+// yields each resource once, in id order, and no deleted one.
+func TestReachableResourcesPages(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		db := rostertest.OpenStore(t, b)
+		ctx := context.Background()
+		guest := newUser("guest@example.com")
+		o := newOrg("acme")
+		mine, mine2, other := newWorkspace(o.ID, "mine"), newWorkspace(o.ID, "mine2"), newWorkspace(o.ID, "other")
+		seed(t, db, guest, o, mine, mine2, other)
+		var all, sites []string
+		var deleted roster.Resource
+		write(t, db, func(tx roster.Tx) error {
+			for i := range 60 {
+				w := []roster.Workspace{mine, mine2, other}[i%3]
+				typ := []string{"document", "site"}[i%2]
+				r := roster.Resource{ID: roster.NewID(roster.PrefixResource), WorkspaceID: w.ID, OrgID: o.ID, Type: typ, ExternalID: fmt.Sprint(i), Name: "r", CreatedAt: t0, UpdatedAt: t0}
+				if _, err := tx.CreateResource(ctx, r); err != nil {
+					return err
+				}
+				var grantees []string
+				if i%5 == 0 { // some of mine are shared with me as well: listed once
+					grantees = append(grantees, guest.ID)
+				}
+				if w.ID == other.ID && i%4 != 1 {
+					grantees = append(grantees, []string{mine.ID, mine2.ID, guest.ID}[i%3])
+				}
+				for _, g := range grantees {
+					kind := roster.GranteeWorkspace
+					if g == guest.ID {
+						kind = roster.GranteeUser
+					}
+					if _, err := tx.PutShare(ctx, roster.ResourceShare{ResourceID: r.ID, GranteeKind: kind, GranteeID: g, Role: roster.ShareViewer, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+						return err
+					}
+				}
+				if w.ID != other.ID || len(grantees) > 0 {
+					if i == 30 {
+						deleted = r
+						continue
+					}
+					all = append(all, r.ID)
+					if typ == "site" {
+						sites = append(sites, r.ID)
+					}
+				}
+			}
+			return nil
+		})
+		write(t, db, func(tx roster.Tx) error {
+			deleted.DeletedAt = &t0
+			return tx.UpdateResource(ctx, deleted)
+		})
+		for _, c := range []struct {
+			f    roster.ResourceFilter
+			want []string
+		}{{roster.ResourceFilter{}, all}, {roster.ResourceFilter{Type: "site"}, sites}} {
+			var got []string
+			for p := (roster.Page{Limit: 7}); ; {
+				page, err := db.ListReachableResources(ctx, []string{mine.ID, mine2.ID}, []string{mine.ID, mine2.ID, guest.ID}, c.f, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, idsOfResources(page[:min(len(page), p.Limit)])...)
+				if len(page) <= p.Limit {
+					break
+				}
+				p.After = page[p.Limit-1].ID
+			}
+			if want := sorted(c.want...); !slices.Equal(got, want) {
+				t.Errorf("%+v: paged\n%v, want\n%v", c.f, got, want)
+			}
 		}
 	})
 }

@@ -28,6 +28,17 @@ func (db *DB) MigrateDownTo(ctx context.Context, version int64) (int, error) {
 func (db *DB) ExplainAudit(ctx context.Context, f roster.AuditFilter, p roster.Page) (string, error) {
 	after := &roster.AuditEvent{ID: p.After, At: time.Now()}
 	query, args := db.listAuditQuery(f, after, p.Limit)
+	return db.explain(ctx, query, args)
+}
+
+// ExplainReachableResources returns the database's plan for
+// ListReachableResources, as ExplainAudit does.
+func (db *DB) ExplainReachableResources(ctx context.Context, workspaceIDs, granteeIDs []string, f roster.ResourceFilter, p roster.Page) (string, error) {
+	query, args := reachableResourcesQuery(workspaceIDs, granteeIDs, f, p)
+	return db.explain(ctx, query, args)
+}
+
+func (db *DB) explain(ctx context.Context, query string, args []any) (string, error) {
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
 		return "", err

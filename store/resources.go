@@ -95,31 +95,60 @@ func (t *tx) DeleteShare(ctx context.Context, resourceID, granteeID string) (boo
 }
 
 func (q queries) ListReachableResources(ctx context.Context, workspaceIDs, granteeIDs []string, f roster.ResourceFilter, p roster.Page) ([]roster.Resource, error) {
-	if len(workspaceIDs)+len(granteeIDs) == 0 {
+	query, args := reachableResourcesQuery(workspaceIDs, granteeIDs, f, p)
+	if query == "" {
 		return nil, nil
 	}
-	in := func(ids []string) (string, []any) {
-		if len(ids) == 0 {
-			return "NULL", nil
-		}
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
-	}
-	owned, ownedArgs := in(workspaceIDs)
-	shared, sharedArgs := in(granteeIDs)
-	where := []string{"deleted_at IS NULL", "id > ?",
-		"(workspace_id IN (" + owned + ") OR id IN (SELECT resource_id FROM resource_shares WHERE grantee_id IN (" + shared + ")))"}
-	args := append(append([]any{p.After}, ownedArgs...), sharedArgs...)
+	rows, err := q.query(ctx, query, args...)
+	return collect(rows, err, func(r *sql.Rows) (roster.Resource, error) { return scanResource(r) })
+}
+
+func reachableResourcesQuery(workspaceIDs, granteeIDs []string, f roster.ResourceFilter, p roster.Page) (string, []any) {
+	// Each source yields the ids of its first resources past the cursor,
+	// in id order on its own index; only the page's rows are then read. A
+	// single query with an OR would read every resource to find a user's
+	// few, and reading rows before the limit reads all of the user's.
+	filters, filterArgs := []string{"r.deleted_at IS NULL", "r.id > ?"}, []any{p.After}
 	if f.WorkspaceID != "" {
-		where, args = append(where, "workspace_id = ?"), append(args, f.WorkspaceID)
+		filters, filterArgs = append(filters, "r.workspace_id = ?"), append(filterArgs, f.WorkspaceID)
 	}
 	if f.Type != "" {
-		where, args = append(where, "type = ?"), append(args, f.Type)
+		filters, filterArgs = append(filters, "r.type = ?"), append(filterArgs, f.Type)
 	}
-	rows, err := q.query(ctx, `SELECT `+resourceColumns+` FROM resources WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`,
-		append(args, p.Limit+1)...)
-	return collect(rows, err, func(r *sql.Rows) (roster.Resource, error) { return scanResource(r) })
+	where := strings.Join(filters, " AND ")
+	var branches []string
+	var args []any
+	if len(workspaceIDs) > 0 {
+		branches = append(branches, `SELECT * FROM (SELECT r.id FROM resources r
+			WHERE r.workspace_id IN (`+placeholders(len(workspaceIDs))+`) AND `+where+` ORDER BY r.id LIMIT ?) owned`)
+		args = append(append(append(args, anySlice(workspaceIDs)...), filterArgs...), p.Limit+1)
+	}
+	switch {
+	case len(granteeIDs) == 0:
+	case len(filters) == 2: // no filter: a share is to a live resource (deleting one deletes its shares)
+		branches = append(branches, `SELECT * FROM (SELECT resource_id FROM resource_shares
+			WHERE grantee_id IN (`+placeholders(len(granteeIDs))+`) AND resource_id > ? ORDER BY resource_id LIMIT ?) shared`)
+		args = append(append(append(args, anySlice(granteeIDs)...), p.After), p.Limit+1)
+	default:
+		branches = append(branches, `SELECT * FROM (SELECT r.id FROM resource_shares s JOIN resources r ON r.id = s.resource_id
+			WHERE s.grantee_id IN (`+placeholders(len(granteeIDs))+`) AND s.resource_id > ? AND `+where+` ORDER BY r.id LIMIT ?) shared`)
+		args = append(append(append(append(args, anySlice(granteeIDs)...), p.After), filterArgs...), p.Limit+1)
+	}
+	if len(branches) == 0 {
+		return "", nil
+	}
+	return `SELECT ` + resourceColumns + ` FROM resources WHERE deleted_at IS NULL AND id IN (` + strings.Join(branches, " UNION ALL ") + `)
+		ORDER BY id LIMIT ?`, append(args, p.Limit+1)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
