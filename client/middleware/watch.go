@@ -1,0 +1,65 @@
+package middleware
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/roster-dev/roster/client"
+)
+
+// revocations are the events after which a cached token may no longer be
+// good: the token revoked, its user suspended, deleted or changed, a
+// support session (and its token) ended.
+var revocations = []string{"token.revoked", "user.updated", "user.deleted", "support_session.ended"}
+
+// Watch follows Roster's event stream until ctx ends, dropping cached
+// tokens as soon as an event says they may have stopped working. While it
+// is connected, introspections are trusted for the longer TTL; while it is
+// not, for the short one, and the cache is emptied on every (re)connect,
+// since events may have been missed in between. It returns ctx's error, or
+// the error that ended the stream for good (such as a token that may not
+// read it).
+func (g *Guard) Watch(ctx context.Context) error {
+	events := g.roster.Events(ctx, client.EventOptions{
+		Types:        revocations,
+		OnConnect:    func() { g.forgetAll(); g.listening.Store(true) },
+		OnDisconnect: func(error) { g.listening.Store(false) },
+	})
+	defer g.listening.Store(false)
+	for e, err := range events {
+		if err != nil {
+			return err
+		}
+		g.forget(e)
+	}
+	return ctx.Err()
+}
+
+// Listening reports whether the guard hears Roster's revocations now.
+func (g *Guard) Listening() bool { return g.listening.Load() }
+
+func (g *Guard) forgetAll() {
+	g.mu.Lock()
+	clear(g.tokens)
+	g.mu.Unlock()
+}
+
+// forget drops the cached tokens an event concerns: the token it names, or
+// every token of the user it is about.
+func (g *Guard) forget(e client.Event) {
+	var data struct {
+		ID     string `json:"id"`
+		UserID string `json:"user_id"`
+	}
+	if json.Unmarshal(e.Data, &data) != nil {
+		g.forgetAll()
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for key, c := range g.tokens {
+		if c.identity.TokenID == data.ID || c.identity.UserID == data.UserID || (e.Type == "user.updated" || e.Type == "user.deleted") && c.identity.UserID == data.ID {
+			delete(g.tokens, key)
+		}
+	}
+}
