@@ -141,7 +141,9 @@ func TestRequire(t *testing.T) {
 	f := newFakeRoster(t)
 	g := newGuard(t, f, &clock{t: time.Now()})
 	target := func(r *http.Request) Target { return Target{WorkspaceID: "ws_1"} }
-	guarded := func(next http.Handler) http.Handler { return g.Authenticate(g.Require("resources.write", target)(next)) }
+	guarded := func(next http.Handler) http.Handler {
+		return g.Authenticate(g.Require("resources.write", target)(next))
+	}
 	for _, tc := range []struct {
 		status int
 		body   any
