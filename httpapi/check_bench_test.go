@@ -6,13 +6,15 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/client"
+	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/internal/rostertest"
 )
 
 // benchTenant is a workspace with members, and a context acting as the
 // platform admin for calling the service directly.
-func benchTenant(b *testing.B, backend rostertest.Backend, members int) (*rostertest.Env, context.Context, []roster.CheckRequest) {
-	env := rostertest.NewEnv(b, backend)
+func benchTenant(b *testing.B, backend rostertest.Backend, members int, opts ...rostertest.Option) (*rostertest.Env, context.Context, []roster.CheckRequest) {
+	env := rostertest.NewEnv(b, backend, opts...)
 	tn := newTenant(b, env, "bench")
 	var reqs []roster.CheckRequest
 	for i := range members {
@@ -91,4 +93,38 @@ func BenchmarkCheckBatch1000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkClientCheck is a check's round trip through the Go client over
+// loopback HTTP: serially, and from 8 goroutines.
+func BenchmarkClientCheck(b *testing.B) {
+	env, _, reqs := benchTenant(b, rostertest.SQLite, 100, rostertest.WithAPI(func(o *httpapi.Options) { o.QuietRequests = true }))
+	rc, err := client.New(env.HTTP.URL, env.AdminToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	checks := make([]client.CheckRequest, len(reqs))
+	for i, r := range reqs {
+		checks[i] = client.CheckRequest{UserID: r.UserID, Action: r.Action, WorkspaceID: r.WorkspaceID}
+	}
+	check := func(i int) {
+		if d, err := rc.Check(context.Background(), checks[i%len(checks)]); err != nil || !d.Allowed {
+			b.Fatalf("%+v %v", d, err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			check(i)
+			i++
+		}
+	})
+	b.Run("parallel8", func(b *testing.B) {
+		b.SetParallelism(4) // 4 × GOMAXPROCS (2 here) goroutines
+		b.RunParallel(func(pb *testing.PB) {
+			for i := 0; pb.Next(); i++ {
+				check(i)
+			}
+		})
+	})
 }

@@ -135,6 +135,40 @@ func TestIdempotencyKey(t *testing.T) {
 // TestIdempotencyKeyConcurrent fires the same request with the same key at
 // once: one user is created, and every answer is that user or a 409 asking to
 // retry.
+// TestReadsAreNotReplayed: a check repeated with its Idempotency-Key is
+// decided again, not answered from the first time: a replayed allow could
+// outlive the access behind it. The other read-only POSTs are not
+// replayed either.
+func TestReadsAreNotReplayed(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		acme := newTenant(t, env, "acme")
+		bob, _ := env.NewUserWithToken("bob@example.com")
+		env.PutMember(acme.aliceToken, acme.ws.ID, bob.ID, map[string]any{"role": "member"}).Want(t, 201)
+		check := func() *rostertest.Response {
+			return env.Expect(200, rostertest.Req{Method: "POST", Path: "/v1/check", Token: env.AdminToken, Headers: map[string]string{"Idempotency-Key": "check-1"},
+				Body: map[string]any{"user_id": bob.ID, "action": "workspace.read", "workspace_id": acme.ws.ID}})
+		}
+		var d rostertest.Decision
+		if check().JSON(t, &d); !d.Allowed {
+			t.Fatalf("bob before his removal: %+v", d)
+		}
+		env.Expect(204, rostertest.Req{Method: "DELETE", Path: "/v1/workspaces/" + acme.ws.ID + "/members/" + bob.ID, Token: acme.aliceToken})
+		res := check()
+		if res.JSON(t, &d); d.Allowed || res.Header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("the repeated check was answered from the first: %+v", d)
+		}
+		for _, path := range []string{"/v1/check/batch", "/v1/tokens/introspect", "/v1/orgs/" + acme.org.ID + "/seats/preview"} {
+			for range 2 {
+				res := env.Do(rostertest.Req{Method: "POST", Path: path, Token: env.AdminToken, Headers: map[string]string{"Idempotency-Key": "read-1"}, Body: map[string]any{}})
+				if res.Header.Get("Idempotent-Replayed") != "" {
+					t.Errorf("%s was replayed", path)
+				}
+			}
+		}
+	})
+}
+
 func TestIdempotencyKeyConcurrent(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		env := rostertest.NewEnv(t, b)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -24,6 +25,19 @@ const idempotencyWindow = 24 * time.Hour
 const abandonedAfter = 5 * time.Minute
 
 const maxIdempotencyKeyLen = 255
+
+// readOnlyPost reports whether a POST only reads: a check, a batch of
+// checks, an introspection or a seat preview. Their answers are not
+// replayed for a repeated key: a replayed decision could allow what has
+// since been taken away, and repeating a read changes nothing anyway.
+func readOnlyPost(path string) bool {
+	switch path {
+	case "/v1/check", "/v1/check/batch", "/v1/tokens/introspect":
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/v1/orgs/")
+	return ok && strings.Count(rest, "/") == 2 && strings.HasSuffix(rest, "/seats/preview")
+}
 
 // maxBodyBytes is the request body limit of every operation.
 const maxBodyBytes = 1 << 20
@@ -48,7 +62,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		ri := info(r.Context())
-		if r.Method != http.MethodPost || key == "" || ri.actor == nil {
+		if r.Method != http.MethodPost || key == "" || ri.actor == nil || readOnlyPost(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
