@@ -42,7 +42,7 @@ func (s *Server) routes() {
 	huma.Register(api, s.op("create-my-token", http.MethodPost, "/v1/me/tokens", http.StatusCreated, tokens, "Create a personal token for the caller", ""), s.createMyToken)
 	huma.Register(api, s.op("list-my-tokens", http.MethodGet, "/v1/me/tokens", byBody, tokens, "List the caller's tokens", ""), listOf(roster.PrefixToken, toToken, s.listMyTokens))
 	huma.Register(api, s.op("revoke-my-token", http.MethodDelete, "/v1/me/tokens/{id}", http.StatusNoContent, tokens, "Revoke one of the caller's tokens", ""), s.revokeMyToken)
-	huma.Register(api, s.op("create-user-token", http.MethodPost, "/v1/users/{id}/tokens", http.StatusCreated, tokens, "Create a token for a user", "Platform admins. Service tokens usually belong to a bot user."), s.createUserToken)
+	huma.Register(api, s.op("create-user-token", http.MethodPost, "/v1/users/{id}/tokens", http.StatusCreated, tokens, "Create a token for a user", "Platform admins issue any kind (service tokens usually belong to a bot user); the host application's service tokens issue personal tokens to users without platform powers, to sign its users up."), s.createUserToken)
 	huma.Register(api, s.op("list-user-tokens", http.MethodGet, "/v1/users/{id}/tokens", byBody, tokens, "List a user's tokens", "Platform admins."), listOf(roster.PrefixToken, toToken, s.listUserTokens))
 	huma.Register(api, s.op("revoke-user-token", http.MethodDelete, "/v1/users/{id}/tokens/{tid}", http.StatusNoContent, tokens, "Revoke a user's token", "Platform admins."), s.revokeUserToken)
 	huma.Register(api, s.op("introspect-token", http.MethodPost, "/v1/tokens/introspect", byBody, tokens, "Introspect a token", "Service tokens. Anything that would not authenticate is reported as inactive."), s.introspectToken)

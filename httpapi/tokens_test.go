@@ -280,3 +280,49 @@ func TestIntrospect(t *testing.T) {
 		}
 	})
 }
+
+// TestServiceTokensSignUsersUp: the host application's service token
+// issues its users personal tokens, and nothing more: not a service token,
+// not a staff member's token, not while acting for a user.
+func TestServiceTokensSignUsersUp(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		bot := env.CreateUser(map[string]any{"display_name": "Backend"})
+		svc := env.IssueToken(bot.ID, map[string]any{"name": "backend", "kind": "service"}).Token
+		ann := env.CreateUser(map[string]any{"email": "ann@example.com"})
+		staff := env.CreateUser(map[string]any{"email": "staff@example.com", "platform_role": "support"})
+		issue := func(userID string, body map[string]any, headers map[string]string) *rostertest.Response {
+			return env.Do(rostertest.Req{Method: "POST", Path: "/v1/users/" + userID + "/tokens", Token: svc, Body: body, Headers: headers})
+		}
+		res := issue(ann.ID, map[string]any{"name": "web"}, nil)
+		var tok struct{ Token, Kind string }
+		if res.JSON(t, &tok); res.Status != 201 || tok.Kind != "personal" {
+			t.Fatalf("a service token issuing ann a token: %d %s", res.Status, res.Body)
+		}
+		if me := env.Me(tok.Token); me.ID != ann.ID {
+			t.Errorf("ann's new token is %s's", me.ID)
+		}
+		if auditCount(t, env, "token.created") < 2 {
+			t.Error("no token.created event")
+		}
+		for _, c := range []struct {
+			userID  string
+			body    map[string]any
+			headers map[string]string
+			code    string
+		}{
+			{ann.ID, map[string]any{"name": "svc", "kind": "service"}, nil, "forbidden"},
+			{staff.ID, map[string]any{"name": "web"}, nil, "forbidden"},
+			{ann.ID, map[string]any{"name": "web"}, map[string]string{"Roster-On-Behalf-Of": ann.ID}, "forbidden"},
+		} {
+			if res := issue(c.userID, c.body, c.headers); res.Status != 403 || res.Code(t) != c.code {
+				t.Errorf("%s %v %v: %d %s", c.userID, c.body, c.headers, res.Status, res.Body)
+			}
+		}
+		// A personal token still may not issue tokens to others.
+		_, annToken := env.NewUserWithToken("bea@example.com")
+		if res := env.Do(rostertest.Req{Method: "POST", Path: "/v1/users/" + ann.ID + "/tokens", Token: annToken, Body: map[string]any{"name": "x"}}); res.Status != 404 {
+			t.Errorf("a user issuing another a token: %d", res.Status)
+		}
+	})
+}

@@ -31,15 +31,36 @@ func (s *Service) CreateMyToken(ctx context.Context, in roster.TokenRequest) (ro
 	return s.createToken(ctx, a.Subject().ID, in)
 }
 
-// CreateUserToken issues a token of any issuable kind to a user (admins only).
+// CreateUserToken issues a token to a user: platform admins issue any
+// issuable kind; the host application's service tokens issue personal
+// tokens to users without platform powers (the host signs its users up).
+// A service token acts for any such user already, so their token gives it
+// nothing more; a staff member's would.
 func (s *Service) CreateUserToken(ctx context.Context, userID string, in roster.TokenRequest) (roster.CreatedToken, error) {
-	if a := actor(ctx); !a.IsPlatformAdmin() {
-		return roster.CreatedToken{}, denyUser(a, userID)
+	a := actor(ctx)
+	switch {
+	case a.IsPlatformAdmin():
+		return s.createToken(ctx, userID, in)
+	case a.IsService():
+		if in.Kind != "" && in.Kind != string(roster.TokenPersonal) {
+			if _, err := roster.ParseIssuableTokenKind(in.Kind); err != nil {
+				return roster.CreatedToken{}, err
+			}
+			return roster.CreatedToken{}, forbidden("a service token issues personal tokens only")
+		}
+		return s.createToken(ctx, userID, in, func(u roster.User) error {
+			if u.PlatformRole.IsStaff() {
+				return forbidden("only a platform admin may issue a staff member a token")
+			}
+			return nil
+		})
 	}
-	return s.createToken(ctx, userID, in)
+	return roster.CreatedToken{}, denyUser(a, userID)
 }
 
-func (s *Service) createToken(ctx context.Context, userID string, in roster.TokenRequest) (roster.CreatedToken, error) {
+// createToken issues userID a token, once each of mayIssue allows it for
+// the user as the transaction reads them.
+func (s *Service) createToken(ctx context.Context, userID string, in roster.TokenRequest, mayIssue ...func(roster.User) error) (roster.CreatedToken, error) {
 	kind := roster.TokenPersonal
 	if in.Kind != "" {
 		var err error
@@ -56,8 +77,14 @@ func (s *Service) createToken(ctx context.Context, userID string, in roster.Toke
 		if err != nil {
 			return err
 		}
-		if _, err := s.getUser(ctx, c.tx, userID); err != nil {
+		u, err := s.getUser(ctx, c.tx, userID)
+		if err != nil {
 			return err
+		}
+		for _, may := range mayIssue {
+			if err := may(u); err != nil {
+				return err
+			}
 		}
 		tok, plain := roster.NewToken(userID, kind, in.Name, expiresAt, c.now)
 		if err := c.tx.CreateToken(ctx, tok); err != nil {
