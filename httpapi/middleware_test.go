@@ -67,7 +67,9 @@ func TestMiddlewareGuardsRoutes(t *testing.T) {
 		env := rostertest.NewEnv(t, b)
 		// Introspections are trusted for an hour: only the event stream can
 		// make the guard forget a revoked token in this test.
-		app := newHostApp(t, env, middleware.WithCacheTTL(time.Hour, time.Hour))
+		heard := make(chan bool, 8)
+		app := newHostApp(t, env, middleware.WithCacheTTL(time.Hour, time.Hour),
+			middleware.WithListeningHook(func(listening bool, _ error) { heard <- listening }))
 		ctx, cancel := context.WithCancel(context.Background())
 		watched := make(chan error, 1)
 		go func() { watched <- app.guard.Watch(ctx) }()
@@ -115,6 +117,9 @@ func TestMiddlewareGuardsRoutes(t *testing.T) {
 
 		// A revoked token is refused once its revocation is heard.
 		waitUntil(t, "the guard hears Roster's events", app.guard.Listening)
+		if !<-heard {
+			t.Error("the listening hook did not hear the connection")
+		}
 		if got := app.status(t, "GET", notes, "Bearer "+viewerToken); got != 200 { // cached now
 			t.Fatalf("viewer before the revocation: %d", got)
 		}

@@ -30,6 +30,9 @@ type Guard struct {
 	mu        sync.RWMutex
 	tokens    map[[sha256.Size]byte]cached
 	listening atomic.Bool
+	// onListening hears when the guard starts or stops hearing Roster's
+	// revocations (err says why it stopped).
+	onListening func(listening bool, err error)
 }
 
 type cached struct {
@@ -45,6 +48,13 @@ type Option func(*Guard)
 // stream is connected (default 1 minute) and while it is not (default 1 s).
 func WithCacheTTL(connected, disconnected time.Duration) Option {
 	return func(g *Guard) { g.ttl, g.shortTTL = connected, disconnected }
+}
+
+// WithListeningHook calls fn whenever Watch connects to Roster's event
+// stream (true) or loses it (false, with the reason): for logs and health
+// checks.
+func WithListeningHook(fn func(listening bool, err error)) Option {
+	return func(g *Guard) { g.onListening = fn }
 }
 
 // WithClock sets the guard's clock (for tests).

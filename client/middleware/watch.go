@@ -22,10 +22,14 @@ var revocations = []string{"token.revoked", "user.updated", "user.deleted", "sup
 func (g *Guard) Watch(ctx context.Context) error {
 	events := g.roster.Events(ctx, client.EventOptions{
 		Types:        revocations,
-		OnConnect:    func() { g.forgetAll(); g.listening.Store(true) },
-		OnDisconnect: func(error) { g.listening.Store(false) },
+		OnConnect:    func() { g.forgetAll(); g.setListening(true, nil) },
+		OnDisconnect: func(err error) { g.setListening(false, err) },
 	})
-	defer g.listening.Store(false)
+	defer func() {
+		if g.listening.Load() {
+			g.setListening(false, ctx.Err())
+		}
+	}()
 	for e, err := range events {
 		if err != nil {
 			return err
@@ -33,6 +37,13 @@ func (g *Guard) Watch(ctx context.Context) error {
 		g.forget(e)
 	}
 	return ctx.Err()
+}
+
+func (g *Guard) setListening(listening bool, err error) {
+	g.listening.Store(listening)
+	if g.onListening != nil {
+		g.onListening(listening, err)
+	}
 }
 
 // Listening reports whether the guard hears Roster's revocations now.
