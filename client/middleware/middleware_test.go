@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -220,5 +222,42 @@ func BenchmarkAuthenticateWarm(b *testing.B) {
 	}
 	if f.introspections.Load() != 1 {
 		b.Fatalf("%d introspections", f.introspections.Load())
+	}
+}
+
+// TestWatchStartsAgain: a stream that ends for good (here its first
+// answer is a 400) is followed again from now; the hook hears both.
+func TestWatchStartsAgain(t *testing.T) {
+	restartAfter = time.Millisecond
+	var streams atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if streams.Add(1) == 1 {
+			reply(w, 400, map[string]any{"status": 400, "code": "unknown_event"})
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("id: evt_1\nevent: token.revoked\ndata: {\"id\":\"evt_1\",\"type\":\"token.revoked\",\"data\":{\"id\":\"tok_a\"}}\n\n"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	rc, _ := client.New(srv.URL, "rst_svc_backend", client.WithRetries(0, 0))
+	heard := make(chan bool, 8)
+	g := New(rc, WithListeningHook(func(listening bool, _ error) { heard <- listening }))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Watch(ctx) }()
+	if <-heard {
+		t.Fatal("the refused stream was heard as listening")
+	}
+	if !<-heard {
+		t.Fatal("the guard did not listen after starting again")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch returned %v", err)
+	}
+	if streams.Load() < 2 {
+		t.Errorf("%d streams opened", streams.Load())
 	}
 }

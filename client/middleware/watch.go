@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/roster-dev/roster/client"
 )
@@ -16,20 +17,41 @@ var revocations = []string{"token.revoked", "user.updated", "user.deleted", "sup
 // tokens as soon as an event says they may have stopped working. While it
 // is connected, introspections are trusted for the longer TTL; while it is
 // not, for the short one, and the cache is emptied on every (re)connect,
-// since events may have been missed in between. It returns ctx's error, or
-// the error that ended the stream for good (such as a token that may not
-// read it).
+// since events may have been missed in between. A stream that ends for
+// good (its resume point too old, the guard's token refused) is started
+// afresh after restartAfter; the listening hook hears why. Watch returns
+// ctx's error.
 func (g *Guard) Watch(ctx context.Context) error {
-	events := g.roster.Events(ctx, client.EventOptions{
-		Types:        revocations,
-		OnConnect:    func() { g.forgetAll(); g.setListening(true, nil) },
-		OnDisconnect: func(err error) { g.setListening(false, err) },
-	})
 	defer func() {
 		if g.listening.Load() {
 			g.setListening(false, ctx.Err())
 		}
 	}()
+	for {
+		err := g.follow(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		g.setListening(false, err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(restartAfter):
+		}
+	}
+}
+
+// restartAfter is the wait before following the stream again from now (a
+// variable for tests).
+var restartAfter = 5 * time.Second
+
+// follow reads one run of the event stream, until it ends for good.
+func (g *Guard) follow(ctx context.Context) error {
+	events := g.roster.Events(ctx, client.EventOptions{
+		Types:        revocations,
+		OnConnect:    func() { g.forgetAll(); g.setListening(true, nil) },
+		OnDisconnect: func(err error) { g.setListening(false, err) },
+	})
 	for e, err := range events {
 		if err != nil {
 			return err
