@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -20,14 +21,13 @@ import (
 // the end-to-end test by hand.
 type config struct {
 	// Roster carries the app's service token: it creates users and
-	// organisations, introspects tokens, checks access, and acts for a
-	// signed-in user through OnBehalfOf.
+	// organisations, issues a new user their personal token at signup,
+	// introspects tokens, checks access, and acts for a signed-in user
+	// through OnBehalfOf.
 	Roster *client.Client
-	// Issuer carries a platform admin's personal token, used for one thing
-	// only: issuing a new user their token at signup. Roster lets nothing
-	// else issue tokens to another user (not a service token, not even on
-	// the user's behalf). Nil turns signup off.
-	Issuer *client.Client
+	// OnListening, if set, hears when the guard's Watch starts or stops
+	// hearing Roster's revocations (err says why it stopped).
+	OnListening func(listening bool, err error)
 	// WebhookSecrets verify Roster's webhook deliveries; none turns the
 	// webhook route off. Two during a secret rotation.
 	WebhookSecrets []string
@@ -38,7 +38,6 @@ type config struct {
 // its store.
 type app struct {
 	roster  *client.Client
-	issuer  *client.Client
 	guard   *middleware.Guard
 	store   *store
 	log     *slog.Logger
@@ -49,7 +48,11 @@ func newApp(c config) *app {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	return &app{roster: c.Roster, issuer: c.Issuer, guard: middleware.New(c.Roster), store: newStore(), log: c.Log, secrets: c.WebhookSecrets}
+	var opts []middleware.Option
+	if c.OnListening != nil {
+		opts = append(opts, middleware.WithListeningHook(c.OnListening))
+	}
+	return &app{roster: c.Roster, guard: middleware.New(c.Roster, opts...), store: newStore(), log: c.Log, secrets: c.WebhookSecrets}
 }
 
 // Handler routes the app's API. Every route but signup and the webhook
@@ -59,7 +62,9 @@ func newApp(c config) *app {
 // once.
 func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n") // a caller that went away has nothing to be told
+	})
 	mux.HandleFunc("POST /signup", a.signup)
 	mux.Handle("GET /workspaces", a.signedIn(a.listWorkspaces))
 	mux.Handle("GET /workspaces/{ws}/notes", a.allowed("resources.read", inWorkspace, a.listNotes))
@@ -97,13 +102,22 @@ func inOrg(r *http.Request) middleware.Target { return middleware.Target{OrgID: 
 // their behalf. Roster then applies the user's own rights (an admin
 // cannot make an owner, a viewer cannot invite), whatever the route's
 // guard said, and its audit log names both the user and the app.
+//
+// It must only be used behind the guard: without a signed-in user,
+// OnBehalfOf("") would leave the app's service token acting with all of
+// its own powers, so a route wired without Authenticate panics (net/http
+// answers the request with an error) rather than act as the app.
 func (a *app) asUser(r *http.Request) *client.Client {
-	id, _ := middleware.IdentityFrom(r.Context())
-	return a.roster.OnBehalfOf(id.UserID)
+	return a.roster.OnBehalfOf(userID(r))
 }
 
+// userID is the signed-in user's id, which the guard put in the request's
+// context.
 func userID(r *http.Request) string {
-	id, _ := middleware.IdentityFrom(r.Context())
+	id, ok := middleware.IdentityFrom(r.Context())
+	if !ok || id.UserID == "" {
+		panic("notes: " + r.Method + " " + r.URL.Path + " is not behind the guard's Authenticate")
+	}
 	return id.UserID
 }
 
@@ -113,15 +127,15 @@ func userID(r *http.Request) string {
 // its own login; the example hands it over to keep the walkthrough to
 // curl.
 //
+// All three are made with the app's own service token. Roster lets a
+// service token issue personal tokens (no other kind) to users without
+// platform powers, such as the one just made, and not while it acts on a
+// user's behalf: the token gives the app nothing it could not do already.
+//
 // Each step is its own call. Should a later one fail, the user is left
 // half made and signing up again answers 409 (the email is taken): a real
 // app would record the signup's progress and resume it.
 func (a *app) signup(w http.ResponseWriter, r *http.Request) {
-	if a.issuer == nil {
-		writeProblem(w, http.StatusNotImplemented, "signup_disabled",
-			"signup needs ROSTER_ADMIN_TOKEN: only a platform admin may issue a user their token")
-		return
-	}
 	var in struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`
@@ -150,7 +164,14 @@ func (a *app) signup(w http.ResponseWriter, r *http.Request) {
 		a.rosterError(w, err)
 		return
 	}
-	tok, err := a.issuer.CreateUserToken(ctx, u.ID, client.NewToken{Name: "notes", Kind: "personal"})
+	if org.Workspace == nil {
+		// Roster makes the first workspace with the organisation when asked:
+		// an answer without it is not one this app understands.
+		a.log.Error("Roster made an organisation without the workspace asked for", "user", u.ID, "org", org.ID)
+		writeProblem(w, http.StatusInternalServerError, "internal_error", "the new organisation has no workspace")
+		return
+	}
+	tok, err := a.roster.CreateUserToken(ctx, u.ID, client.NewToken{Name: "notes", Kind: "personal"})
 	if err != nil {
 		a.rosterError(w, err)
 		return
@@ -393,10 +414,25 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// writeJSON answers with v as JSON. v is encoded before anything is
+// written, so that a value that cannot be encoded is a 500 rather than a
+// success status followed by a cut body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encoding an answer", "err", err)
+		writeProblem(w, http.StatusInternalServerError, "internal_error", "the answer could not be encoded")
+		return
+	}
+	writeBody(w, status, "application/json", b)
+}
+
+// writeBody writes an answer. An error writing it means the caller went
+// away: there is no one left to tell.
+func writeBody(w http.ResponseWriter, status int, contentType string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // writeProblem answers with an RFC 9457 problem shaped like Roster's (and
@@ -410,7 +446,13 @@ func writeProblemWith(w http.ResponseWriter, status int, code, detail string, bo
 		body["type"] = "urn:roster-notes:problem:" + code
 	}
 	body["title"], body["status"], body["detail"], body["code"] = http.StatusText(status), status, detail, code
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
+	b, err := json.Marshal(body)
+	if err != nil {
+		// Only an extension copied from Roster's problem could do this:
+		// answer without the extensions.
+		slog.Error("encoding a problem", "err", err)
+		b, _ = json.Marshal(map[string]any{"type": "urn:roster-notes:problem:" + code, "title": http.StatusText(status),
+			"status": status, "detail": detail, "code": code})
+	}
+	writeBody(w, status, "application/problem+json", b)
 }

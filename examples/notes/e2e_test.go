@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,9 +35,11 @@ func TestWalkthrough(t *testing.T) {
 	t.Logf("Roster built and serving at %s after %s", r.url, time.Since(began).Round(time.Millisecond))
 	ctx := t.Context()
 
-	// The operator's part: a bot user with a service token, and a webhook
-	// to the app. The app's server is made before it starts so that its
-	// address is known to register the webhook.
+	// The operator's part, with the admin's token: a bot user with a
+	// service token, and a webhook to the app (later, its delivery log).
+	// The app itself has the service token only. The app's server is made
+	// before it starts so that its address is known to register the
+	// webhook.
 	admin := newClient(t, r.url, r.adminToken)
 	bot, err := admin.CreateUser(ctx, client.NewUser{DisplayName: "Notes backend"})
 	if err != nil {
@@ -51,16 +54,55 @@ func TestWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newApp(config{Roster: newClient(t, r.url, svc.Token), Issuer: admin, WebhookSecrets: []string{hook.Secret},
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	// The guard's listening hook says when Watch starts and stops hearing
+	// Roster's revocations: heard gets a value on each start, and the
+	// last report is kept to check how Watch stopped.
+	heard := make(chan struct{}, 1)
+	var (
+		hookMu   sync.Mutex
+		lastHook *listeningReport
+	)
+	onListening := func(listening bool, err error) {
+		hookMu.Lock()
+		lastHook = &listeningReport{listening, err}
+		hookMu.Unlock()
+		if listening {
+			select {
+			case heard <- struct{}{}:
+			default: // an earlier start is not yet taken: one is enough
+			}
+		}
+	}
+	service := newClient(t, r.url, svc.Token)
+	a := newApp(config{Roster: service, WebhookSecrets: []string{hook.Secret},
+		OnListening: onListening, Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	srv.Config.Handler = a.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	watched := make(chan struct{})
-	go func() { a.guard.Watch(watchCtx); close(watched) }()
-	t.Cleanup(func() { stopWatch(); <-watched })
-	eventually(t, 10*time.Second, "the guard hears Roster's revocations", a.guard.Listening)
+	watched := make(chan error, 1)
+	go func() { watched <- a.guard.Watch(watchCtx) }()
+	t.Cleanup(func() {
+		stopWatch()
+		if err := <-watched; !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+		if t.Failed() {
+			return // Watch may never have heard Roster
+		}
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		if lastHook == nil || lastHook.listening || !errors.Is(lastHook.err, context.Canceled) {
+			t.Errorf("the listening hook's last report: %+v, want not listening, for context.Canceled", lastHook)
+		}
+	})
+	select {
+	case <-heard:
+	case err := <-watched:
+		t.Fatalf("Watch returned before hearing Roster's revocations: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the guard did not start hearing Roster's revocations within 10 s")
+	}
 
 	app := &caller{t: t, base: srv.URL}
 	app.want(http.StatusUnauthorized, "GET", "/workspaces", "", nil, nil)
@@ -70,6 +112,10 @@ func TestWalkthrough(t *testing.T) {
 	var ann, bob signedUp
 	app.want(http.StatusCreated, "POST", "/signup", "", map[string]string{"email": "ann@example.com", "name": "Ann"}, &ann)
 	app.want(http.StatusConflict, "POST", "/signup", "", map[string]string{"email": "ann@example.com", "name": "Ann"}, nil)
+	// The app issued her token with its service token alone: a personal one, hers.
+	if in, err := service.IntrospectToken(ctx, ann.Token); err != nil || !in.Active || in.Kind != "personal" || in.UserID != ann.UserID || in.TokenID != ann.TokenID {
+		t.Fatalf("Ann's token: %+v, %v; want her active personal token %s", in, err, ann.TokenID)
+	}
 	notes := "/workspaces/" + ann.WorkspaceID + "/notes"
 	var note Note
 	app.want(http.StatusCreated, "POST", notes, ann.Token, map[string]string{"title": "Roadmap", "body": "Ship it"}, &note)
@@ -149,11 +195,14 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatalf("Roster's delivery log: %+v, want deliveries that succeeded", deliveries)
 	}
 
-	// Revoking Bob's token: the guard trusts an introspection for a
-	// minute while it hears Roster's events, so a refusal within seconds
-	// is the revocation event at work.
+	// Bob revokes his token in Roster (signing out everywhere): the guard
+	// trusts an introspection for a minute while it hears Roster's events,
+	// so a refusal within seconds is the revocation event at work.
 	app.want(http.StatusOK, "GET", notes, bob.Token, nil, nil)
-	if err := admin.RevokeUserToken(ctx, bob.UserID, bob.TokenID); err != nil {
+	if !a.guard.Listening() {
+		t.Fatal("the guard stopped hearing Roster's revocations before Bob's token was revoked")
+	}
+	if err := newClient(t, r.url, bob.Token).RevokeMyToken(ctx, bob.TokenID); err != nil {
 		t.Fatal(err)
 	}
 	revoked := time.Now()
@@ -161,6 +210,12 @@ func TestWalkthrough(t *testing.T) {
 	t.Logf("the revoked token was refused after %s", time.Since(revoked).Round(time.Millisecond))
 	app.want(http.StatusOK, "GET", notes, ann.Token, nil, nil)
 	t.Logf("the walkthrough took %s in all", time.Since(began).Round(time.Millisecond))
+}
+
+// listeningReport is one call of the guard's listening hook.
+type listeningReport struct {
+	listening bool
+	err       error
 }
 
 // signedUp is the answer to POST /signup.

@@ -5,9 +5,8 @@
 // It reads its settings from the environment:
 //
 //	ROSTER_URL             Roster's base URL (default http://127.0.0.1:8080)
-//	ROSTER_SERVICE_TOKEN   required: a service token (rst_svc_…) of a bot user
-//	ROSTER_ADMIN_TOKEN     a platform admin's personal token, to issue users
-//	                       their tokens at signup; unset, signup is off
+//	ROSTER_SERVICE_TOKEN   required: a service token (rst_svc_…) of a bot user;
+//	                       the app's only credential, signup included
 //	ROSTER_WEBHOOK_SECRET  the webhook endpoint's secret (whsec_…; two,
 //	                       space-separated, while rotating); unset, the
 //	                       webhook route is off
@@ -27,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,17 +51,20 @@ func run(ctx context.Context, log *slog.Logger, listen, rosterURL string) error 
 	if err != nil {
 		return err
 	}
+	cfg.OnListening = listeningLog(ctx, log)
 	a := newApp(cfg)
 
 	// Watch follows Roster's event stream and drops a cached token as soon
 	// as it is revoked (or its user suspended), so that the guard may
 	// trust an introspection for a minute and still refuse a revoked token
-	// within a second. Should the stream end for good, the guard falls
-	// back to introspecting every token at least once a second: slower,
-	// never laxer.
+	// within a second. While the stream is down, and should it end for
+	// good, the guard introspects every token at least once a second
+	// instead: slower, never laxer. The listening hook logs each change.
+	watched := make(chan struct{})
 	go func() {
+		defer close(watched)
 		if err := a.guard.Watch(ctx); err != nil && ctx.Err() == nil {
-			log.Error("no longer hearing Roster's revocations; tokens are re-checked every second instead", "err", err)
+			log.Error("Roster's event stream ended for good; tokens are re-checked every second until the app restarts", "err", err)
 		}
 	}()
 
@@ -82,7 +85,37 @@ func run(ctx context.Context, log *slog.Logger, listen, rosterURL string) error 
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	err = srv.Shutdown(shutdownCtx)
+	<-watched // ctx is done: Watch returns at once
+	return err
+}
+
+// listeningLog is the guard's listening hook: it logs when the app starts
+// or stops hearing Roster's revocations. While Roster stays away, every
+// failed attempt to reconnect reports "not listening" again; only the
+// first of them is logged above debug level.
+func listeningLog(ctx context.Context, log *slog.Logger) func(listening bool, err error) {
+	var (
+		mu    sync.Mutex
+		known bool // whether a state was reported yet
+		was   bool
+	)
+	return func(listening bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		changed := !known || listening != was
+		known, was = true, listening
+		switch {
+		case listening && changed:
+			log.Info("hearing Roster's revocations: a revoked token is refused at once")
+		case ctx.Err() != nil:
+			log.Info("stopped hearing Roster's revocations: shutting down")
+		case changed:
+			log.Warn("not hearing Roster's revocations; tokens are re-checked every second until the event stream is back", "err", err)
+		default:
+			log.Debug("still not hearing Roster's revocations", "err", err)
+		}
+	}
 }
 
 // configure reads the environment and makes sure the service token is
@@ -111,13 +144,6 @@ func configure(ctx context.Context, log *slog.Logger, rosterURL string) (config,
 	}
 
 	cfg := config{Roster: rc, Log: log, WebhookSecrets: strings.Fields(os.Getenv("ROSTER_WEBHOOK_SECRET"))}
-	if t := os.Getenv("ROSTER_ADMIN_TOKEN"); t != "" {
-		if cfg.Issuer, err = client.New(rosterURL, t, opts...); err != nil {
-			return config{}, err
-		}
-	} else {
-		log.Warn("ROSTER_ADMIN_TOKEN is unset: POST /signup is off")
-	}
 	if len(cfg.WebhookSecrets) == 0 {
 		log.Info("ROSTER_WEBHOOK_SECRET is unset: POST /webhooks/roster is off")
 	}
