@@ -1,0 +1,62 @@
+package roster_test
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// nestedModules are modules of this repository outside the server's own:
+// the Go client (so that host applications importing it pull none of the
+// server's dependencies) and the example host application.
+var nestedModules = []string{"client", "examples/notes"}
+
+// TestNestedModules runs the tests of the nested modules, so that `go test
+// ./...` at the repository root runs everything.
+func TestNestedModules(t *testing.T) {
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		goBin = "go"
+	}
+	for _, dir := range nestedModules {
+		t.Run(dir, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+				t.Fatalf("no module at %s: %v", dir, err)
+			}
+			readSources(t, dir)
+			args := []string{"test"}
+			if raceEnabled {
+				args = append(args, "-race")
+			}
+			if testing.Short() {
+				args = append(args, "-short")
+			}
+			cmd := exec.Command(goBin, append(args, "./...")...)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go test in %s: %v\n%s", dir, err, out)
+			}
+			t.Logf("%s", out)
+		})
+	}
+}
+
+// readSources reads every file of a nested module: the go command caches a
+// test's result keyed by the files the test opened, so a change there
+// makes this test run again rather than answer from the cache.
+func readSources(t *testing.T, dir string) {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		_, err = os.ReadFile(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
