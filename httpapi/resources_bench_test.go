@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"testing"
 
 	"github.com/roster-dev/roster"
@@ -38,18 +37,7 @@ func seedResources(b *testing.B, env *rostertest.Env, ws rostertest.Workspace, p
 			return nil
 		})
 	}
-	for chunk := range slices.Chunk(ops, 5000) {
-		if err := env.DB.Update(ctx, func(tx roster.Tx) error {
-			for _, op := range chunk {
-				if err := op(tx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	writeInChunks(b, env, ops)
 }
 
 // BenchmarkUserResources reads the first page of GET /v1/users/{id}/resources

@@ -44,8 +44,14 @@ func seedMembers(b *testing.B, env *rostertest.Env, tn tenant, n int) {
 			return tx.ReplaceSeat(ctx, roster.Seat{OrgID: tn.org.ID, UserID: u.ID}, seat)
 		})
 	}
+	writeInChunks(b, env, ops)
+}
+
+// writeInChunks runs a fixture's writes straight through the store, 5,000
+// to a transaction.
+func writeInChunks(b *testing.B, env *rostertest.Env, ops []func(roster.Tx) error) {
 	for chunk := range slices.Chunk(ops, 5000) {
-		if err := env.DB.Update(ctx, func(tx roster.Tx) error {
+		if err := env.DB.Update(context.Background(), func(tx roster.Tx) error {
 			for _, op := range chunk {
 				if err := op(tx); err != nil {
 					return err
