@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,9 +38,9 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values) iter
 	return func(yield func(T, error) bool) {
 		cursor := ""
 		for {
-			pq := url.Values{}
-			for k, v := range q {
-				pq[k] = v
+			pq := maps.Clone(q)
+			if pq == nil {
+				pq = url.Values{}
 			}
 			if cursor != "" {
 				pq.Set("cursor", cursor)
@@ -55,6 +57,11 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values) iter
 				}
 			}
 			if p.NextCursor == "" || len(p.Data) == 0 {
+				return
+			}
+			if p.NextCursor == cursor {
+				var zero T
+				yield(zero, fmt.Errorf("roster: GET %s: the next page's cursor is the page's own", path))
 				return
 			}
 			cursor = p.NextCursor

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,14 +31,19 @@ type Problem struct {
 	method, path string
 }
 
+// Error describes the problem: the call, the status, Roster's code and
+// its detail.
 func (p *Problem) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "roster: %s %s: %d", p.method, p.path, p.Status)
 	if p.Code != "" {
 		fmt.Fprintf(&b, " %s", p.Code)
 	}
-	if p.Detail != "" {
+	switch {
+	case p.Detail != "":
 		fmt.Fprintf(&b, ": %s", p.Detail)
+	case p.Title != "":
+		fmt.Fprintf(&b, ": %s", p.Title)
 	}
 	return b.String()
 }
@@ -57,10 +63,14 @@ func readProblem(method, path string, res *http.Response) *Problem {
 	mediaType, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	if mediaType == "application/problem+json" || mediaType == "application/json" {
 		var members map[string]json.RawMessage
-		if json.Unmarshal(raw, &members) == nil {
+		if json.Unmarshal(raw, &members) == nil && members != nil { // not "null"
 			p.fill(members)
 			return p
 		}
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		p.Detail = fmt.Sprintf("an empty answer (%s)", orNone(mediaType))
+		return p
 	}
 	p.Detail = fmt.Sprintf("an answer that is not Roster's (%s): %s", orNone(mediaType), snippet(raw))
 	return p
@@ -98,13 +108,13 @@ func orNone(mediaType string) string {
 
 // snippet is the start of a body, as text fit for an error message.
 func snippet(raw []byte) string {
-	const max = 200
+	const limit = 200
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(raw), "?")), " ")
 	if s == "" {
 		return "(empty)"
 	}
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max]) + "…"
+	if utf8.RuneCountInString(s) > limit {
+		s = string([]rune(s)[:limit]) + "…"
 	}
 	return fmt.Sprintf("%q", s)
 }

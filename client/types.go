@@ -62,7 +62,7 @@ type AuditVerification struct {
 	Events          int     `json:"events"`             // Events verified
 	FirstBadEventID *string `json:"first_bad_event_id"` // The first event that breaks the chain; null when ok, or when the chain's last events are missing
 	Head            string  `json:"head"`               // The hash of the last event of the chain: record it to detect a rewrite of the whole chain later
-	Ok              bool    `json:"ok"`
+	OK              bool    `json:"ok"`
 	Problem         string  `json:"problem,omitempty"` // What is wrong with it
 }
 
@@ -365,6 +365,16 @@ type ResourceRef struct {
 	Type       string `json:"type"`
 }
 
+// ResourceRename is the input of RenameResource.
+type ResourceRename struct {
+	Name string `json:"name"`
+}
+
+// ResourceTransfer is the input of TransferResource.
+type ResourceTransfer struct {
+	ToWorkspaceID string `json:"to_workspace_id"`
+}
+
 // SeatPreview tells how many seats inviting some emails would take.
 type SeatPreview struct {
 	AlreadyPending []string `json:"already_pending"`
@@ -381,7 +391,7 @@ type SeatPreviewRequest struct {
 // Seats are an organisation's seat counts.
 type Seats struct {
 	Available *int           `json:"available"` // cap - used - pending, never below 0; null when unlimited
-	Breakdown map[string]any `json:"breakdown"` // How many seats each role accounts for (a user's highest paid role)
+	Breakdown map[string]int `json:"breakdown"` // How many seats each role accounts for (a user's highest paid role)
 	Cap       *int           `json:"cap"`       // null: unlimited
 	FreeRoles []string       `json:"free_roles"`
 	Pending   int            `json:"pending"` // Seats that pending invitations would take
@@ -410,6 +420,11 @@ type Share struct {
 	Role        string    `json:"role"` // one of editor, viewer
 }
 
+// ShareUpdate sets a share's role.
+type ShareUpdate struct {
+	Role string `json:"role"` // one of editor, viewer
+}
+
 // SupportJoin is the input of JoinSupport: why, and for how long.
 type SupportJoin struct {
 	Duration int    `json:"duration,omitempty"` // Whole seconds; default 86400 (24 hours), at most 604800 (7 days)
@@ -418,7 +433,7 @@ type SupportJoin struct {
 
 // SupportJoined is the outcome of JoinSupport.
 type SupportJoined struct {
-	Session json.RawMessage `json:"session"` // Null for already_member
+	Session *SupportSession `json:"session"` // Null for already_member
 	Status  string          `json:"status"`  // one of granted, extended, already_member
 }
 
@@ -441,7 +456,7 @@ type SupportSession struct {
 // SupportState is the caller's support session in a workspace, if any.
 type SupportState struct {
 	Active  bool            `json:"active"`
-	Session json.RawMessage `json:"session"` // The caller's active session; null when none is
+	Session *SupportSession `json:"session"` // The caller's active session; null when none is
 }
 
 // Task is one of Roster's durable tasks.
