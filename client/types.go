@@ -78,14 +78,8 @@ type CheckRequest struct {
 
 // CreatedOrg is a new organisation, with its first workspace when one was asked for.
 type CreatedOrg struct {
-	CreatedAt                  time.Time  `json:"created_at"`
-	ID                         string     `json:"id"`
-	MembersCanCreateWorkspaces bool       `json:"members_can_create_workspaces"`
-	Name                       string     `json:"name"`
-	Plan                       Plan       `json:"plan"`
-	Slug                       string     `json:"slug"`
-	UpdatedAt                  time.Time  `json:"updated_at"`
-	Workspace                  *Workspace `json:"workspace,omitempty"` // The first workspace, when one was asked for
+	Org
+	Workspace *Workspace `json:"workspace,omitempty"` // The first workspace, when one was asked for
 }
 
 // Decision answers a check.
@@ -164,20 +158,9 @@ type Invitation struct {
 
 // IssuedInvitation is an invitation with its accept secret, shown when it is issued.
 type IssuedInvitation struct {
-	AcceptURL   string     `json:"accept_url,omitempty"` // The host application's accept link, when one is configured
-	AcceptedAt  *time.Time `json:"accepted_at"`
-	AcceptedBy  *string    `json:"accepted_by"`
-	CreatedAt   time.Time  `json:"created_at"`
-	Email       string     `json:"email"`
-	ExpiresAt   time.Time  `json:"expires_at"`
-	ID          string     `json:"id"`
-	InvitedBy   *string    `json:"invited_by"`
-	OrgID       string     `json:"org_id"`
-	RevokedAt   *time.Time `json:"revoked_at"`
-	Role        string     `json:"role"`            // one of owner, admin, member, external, viewer
-	Status      string     `json:"status"`          // one of pending, accepted, revoked, expired
-	Token       string     `json:"token,omitempty"` // The accept secret, shown only when it is issued (create, resend); a replay or an existing invitation omits it
-	WorkspaceID string     `json:"workspace_id"`
+	Invitation
+	AcceptURL string `json:"accept_url,omitempty"` // The host application's accept link, when one is configured
+	Token     string `json:"token,omitempty"`      // The accept secret, shown only when it is issued (create, resend); a replay or an existing invitation omits it
 }
 
 // IssuedToken is a new token with its plaintext, shown once.
