@@ -127,7 +127,10 @@ func TestAccessMatrix(t *testing.T) {
 			}, all(404)},
 			{"POST /v1/users/{alice}/tokens", func() rostertest.Req {
 				return rostertest.Req{Method: "POST", Path: alice + "/tokens", Body: map[string]any{"name": "issued"}}
-			}, map[string]int{asAdmin: 201, asService: 403, asOnBehalf: 403, asSelf: 403, asOther: 404}},
+			}, map[string]int{asAdmin: 201, asService: 201, asOnBehalf: 403, asSelf: 403, asOther: 404}}, // the host signs its users up
+			{"POST /v1/users/{platform admin}/tokens", func() rostertest.Req {
+				return rostertest.Req{Method: "POST", Path: "/v1/users/" + env.AdminID + "/tokens", Body: map[string]any{"name": "issued"}}
+			}, map[string]int{asAdmin: 201, asService: 403, asOnBehalf: 404, asSelf: 404, asOther: 404}},
 			{"GET /v1/users/{alice}/tokens", func() rostertest.Req { return rostertest.Req{Method: "GET", Path: alice + "/tokens"} },
 				map[string]int{asAdmin: 200, asService: 403, asOnBehalf: 403, asSelf: 403, asOther: 404}},
 			{"DELETE /v1/users/{alice}/tokens/{tid}", func() rostertest.Req {
