@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -17,9 +16,9 @@ var nestedModules = []string{"client", "examples/notes"}
 // TestNestedModules runs the tests of the nested modules, so that `go test
 // ./...` at the repository root runs everything.
 func TestNestedModules(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
 	}
 	for _, dir := range nestedModules {
 		t.Run(dir, func(t *testing.T) {

@@ -71,16 +71,16 @@ func (s *Service) cachedResourceByExternalID(ctx context.Context, typ, externalI
 		if !errors.Is(err, errResourceNotFound) {
 			return e, err
 		}
+		// The mapping outlived its resource: ask the database again.
 		s.auth.sets.Load().resourceIDs.Invalidate(key)
-		id, err = s.fills.resourceIDs.fetch(ctx, key)
+		if id, err = s.fills.resourceIDs.fetch(ctx, key); err == nil {
+			return s.cachedResource(ctx, id)
+		}
 	}
 	if errors.Is(err, roster.ErrNotFound) {
 		return nil, errResourceNotFound
 	}
-	if err != nil {
-		return nil, err
-	}
-	return s.cachedResource(ctx, id)
+	return nil, err
 }
 
 func (s *Service) cachedShares(ctx context.Context, resourceID string) ([]roster.ResourceShare, error) {
