@@ -30,6 +30,10 @@ type Guard struct {
 	mu        sync.RWMutex
 	tokens    map[[sha256.Size]byte]cached
 	listening atomic.Bool
+	// forgets counts what the stream made the guard forget: an
+	// introspection that began before one is used but not cached, since
+	// Roster may have answered it before the revocation it missed.
+	forgets atomic.Uint64
 	// onListening hears when the guard starts or stops hearing Roster's
 	// revocations (err says why it stopped).
 	onListening func(listening bool, err error)
@@ -127,13 +131,16 @@ func (g *Guard) identify(ctx context.Context, token string) (Identity, error) {
 	now := g.now()
 	c, ok := g.cachedToken(key, now)
 	if !ok {
+		forgets := g.forgets.Load()
 		in, err := g.roster.IntrospectToken(ctx, token)
 		if err != nil {
 			return Identity{}, err
 		}
 		c = cached{active: in.Active, at: now, identity: Identity{UserID: in.UserID, TokenID: in.TokenID, Kind: in.Kind,
 			WorkspaceID: in.WorkspaceID, ExpiresAt: in.ExpiresAt, Token: token}}
-		g.remember(key, c)
+		if g.forgets.Load() == forgets {
+			g.remember(key, c)
+		}
 	}
 	switch {
 	case !c.active:

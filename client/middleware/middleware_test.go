@@ -261,3 +261,20 @@ func TestWatchStartsAgain(t *testing.T) {
 		t.Errorf("%d streams opened", streams.Load())
 	}
 }
+
+// TestIntrospectionRacingARevocation: an introspection answered while the
+// stream made the guard forget is used once but not cached.
+func TestIntrospectionRacingARevocation(t *testing.T) {
+	f := newFakeRoster(t)
+	g := newGuard(t, f, &clock{t: time.Now()})
+	g.listening.Store(true)
+	f.introspection = func(string) (int, any) {
+		g.forget(client.Event{Type: "token.revoked", Data: json.RawMessage(`{"id":"tok_1"}`)}) // heard meanwhile
+		return 200, client.Introspection{Active: true, UserID: "usr_1", TokenID: "tok_1"}
+	}
+	serve(g.Authenticate, "Bearer rst_pat_good")
+	serve(g.Authenticate, "Bearer rst_pat_good")
+	if n := f.introspections.Load(); n != 2 {
+		t.Errorf("%d introspections: the racing answer was cached", n)
+	}
+}

@@ -72,6 +72,7 @@ func (g *Guard) setListening(listening bool, err error) {
 func (g *Guard) Listening() bool { return g.listening.Load() }
 
 func (g *Guard) forgetAll() {
+	g.forgets.Add(1)
 	g.mu.Lock()
 	clear(g.tokens)
 	g.mu.Unlock()
@@ -88,6 +89,7 @@ func (g *Guard) forget(e client.Event) {
 		g.forgetAll()
 		return
 	}
+	g.forgets.Add(1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for key, c := range g.tokens {
