@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,6 +39,8 @@ type loadConfig struct {
 	writers     int // membership writers to measure after the checks; 0: none
 	seed        uint64
 	cpuProfile  string // where to write a CPU profile of the measured runs
+	ceiling     bool   // also measure a trivial in-memory server behind the same driver
+	cold        int    // users whose first check is measured, at concurrency 1 and again 8
 	seal        bool   // chain the audit log as serve does (off: to measure what sealing costs)
 	resources   int    // resources to add, with shares and guests, and checks on them
 }
@@ -68,6 +71,8 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().Uint64Var(&cfg.seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and driver) to this file")
 	cmd.Flags().IntVar(&cfg.resources, "resources", 0, "also seed this many resources (three in ten shared with another workspace, one in ten with a guest) and measure checks on them")
+	cmd.Flags().BoolVar(&cfg.ceiling, "ceiling", true, "also measure a trivial in-memory server answering the same checks behind the same driver: the ceiling of HTTP and JSON here")
+	cmd.Flags().IntVar(&cfg.cold, "cold", 1000, "first measure the first check of this many users at concurrency 1, and of as many others at 8 (cold: in no cache)")
 	cmd.Flags().BoolVar(&cfg.seal, "seal", true, "chain the audit log while writing, as serve does (--seal=false measures what sealing costs)")
 	return cmd
 }
@@ -81,6 +86,8 @@ type dataset struct {
 	// resources, and the resources each workspace owns.
 	resources   []string
 	resourcesOf map[string][]string
+	// access is every membership, for the ceiling server.
+	access ceilingAccess
 }
 
 func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
@@ -142,6 +149,14 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		defer pprof.StopCPUProfile()
 	}
 
+	select { // the caches are used only once the service hears every write
+	case <-svc.Listening():
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("the service did not start listening")
+	}
+	if err := measureCold(ctx, out, base, token, data, cfg.cold); err != nil {
+		return err
+	}
 	if len(data.resources) > 0 {
 		// A server that has run a while holds the resources it is asked
 		// about, as it holds the workspaces; load them as the seed did.
@@ -151,6 +166,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		}
 		fmt.Fprintf(out, "resources first checked (from the database, 1,000 a batch): %d in %v\n", len(data.resources), time.Since(start).Round(time.Millisecond))
 	}
+	rates := map[int]float64{} // checks/s by concurrency
 	for _, c := range cfg.concurrency {
 		if c <= 0 {
 			continue
@@ -163,6 +179,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		fmt.Fprintf(out, "concurrency %d: %d checks in %v: %.0f checks/s, p50 %v, p99 %v, %d allowed, %d errors\n",
 			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
 			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors+res.refused+res.failed)
+		rates[c] = float64(res.count) / res.elapsed.Seconds()
 		if len(data.resources) == 0 {
 			continue
 		}
@@ -174,6 +191,11 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		fmt.Fprintf(out, "concurrency %d: %d resource checks in %v: %.0f checks/s, p50 %v, p99 %v, %d allowed, %d errors\n",
 			c, res.count, res.elapsed.Round(time.Millisecond), float64(res.count)/res.elapsed.Seconds(),
 			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.allowed, res.errors+res.refused+res.failed)
+	}
+	if cfg.ceiling && len(rates) > 0 {
+		if err := measureCeiling(ctx, out, base, token, data, cfg, rates); err != nil {
+			return err
+		}
 	}
 	if cfg.writers > 0 {
 		c := cfg.writers
@@ -208,7 +230,8 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, error) {
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed))
 	now := roster.Now(time.Now)
-	d := dataset{memberOf: make([][]string, cfg.users)}
+	d := dataset{memberOf: make([][]string, cfg.users), access: ceilingAccess{orgOf: map[string]string{},
+		orgMember: map[string]roster.OrgMembership{}, direct: map[string]map[string]roster.WorkspaceMembership{}}}
 	for range cfg.users {
 		d.users = append(d.users, roster.NewID(roster.PrefixUser))
 	}
@@ -261,9 +284,10 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 		case 1:
 			role = roster.OrgAdmin
 		}
+		om := roster.OrgMembership{ID: roster.NewID(roster.PrefixMembership), OrgID: orgIDs[org], UserID: userID, Role: role, JoinedAt: now, UpdatedAt: now}
+		d.access.orgMember[userID], d.access.direct[userID] = om, map[string]roster.WorkspaceMembership{}
 		ops = append(ops, func(tx roster.Tx) error {
-			_, err := tx.CreateOrgMembership(ctx, roster.OrgMembership{ID: roster.NewID(roster.PrefixMembership), OrgID: orgIDs[org],
-				UserID: userID, Role: role, JoinedAt: now, UpdatedAt: now})
+			_, err := tx.CreateOrgMembership(ctx, om)
 			return err
 		})
 		memberships++
@@ -278,6 +302,7 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 				m.ExpiresAt = &at
 			}
 			d.memberOf[i] = append(d.memberOf[i], ws)
+			d.access.direct[userID][ws] = m
 			ops = append(ops, func(tx roster.Tx) error {
 				_, err := tx.CreateWorkspaceMembership(ctx, m)
 				return err
@@ -286,6 +311,9 @@ func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, erro
 		}
 	}
 	ops = append(ops, seedResources(ctx, rng, &d, wsOrg, orgIDs, cfg.resources, now)...)
+	for ws, org := range wsOrg {
+		d.access.orgOf[ws] = orgIDs[org]
+	}
 	for chunk := range slices.Chunk(ops, batch) {
 		if err := db.Update(ctx, func(tx roster.Tx) error {
 			for _, op := range chunk {
@@ -445,6 +473,9 @@ func drive(ctx context.Context, base, token string, data dataset, c int, d time.
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				body.Reset()
 				req, err := next(rng, base, data, body)
+				if errors.Is(err, errDone) {
+					break
+				}
 				if err != nil {
 					mine.errors++
 					continue

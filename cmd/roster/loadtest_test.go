@@ -17,7 +17,8 @@ func TestLoadtestRuns(t *testing.T) {
 	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
 		var out bytes.Buffer
 		cfg := loadConfig{dsn: rostertest.NewDSN(t, b), users: 200, orgs: 20, workspaces: 100, expiringPct: 12,
-			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, concurrency: []int{1, 4}, writers: 8, seed: 7, resources: 300, seal: true}
+			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, concurrency: []int{1, 4}, writers: 8, seed: 7, resources: 300, seal: true,
+			ceiling: true, cold: 50}
 		if err := loadtest(context.Background(), &out, cfg); err != nil {
 			t.Fatalf("loadtest: %v\n%s", err, out.String())
 		}
@@ -31,6 +32,16 @@ func TestLoadtestRuns(t *testing.T) {
 		resources := regexp.MustCompile(`concurrency 4: \d+ resource checks in \S+: \d+ checks/s, p50 \S+, p99 \S+, (\d+) allowed, 0 errors`)
 		if m := resources.FindStringSubmatch(out.String()); m == nil || m[1] == "0" {
 			t.Errorf("no clean resource check result with some allowed in:\n%s", out.String())
+		}
+		for _, want := range []string{
+			`cold checks \(each user's first\), concurrency 1: 50 in \S+, p50 \S+, p99 \S+, 0 errors`,
+			`cold checks \(each user's first\), concurrency 8: 50 in \S+, p50 \S+, p99 \S+, 0 errors`,
+			`of 2000 checks asked of both, 0 answered differently`,
+			`ceiling, concurrency 4: \d+ checks/s, p50 \S+, p99 \S+; Roster reached \d+% of it`,
+		} {
+			if !regexp.MustCompile(want).MatchString(out.String()) {
+				t.Errorf("no line matching %s in:\n%s", want, out.String())
+			}
 		}
 		writes := regexp.MustCompile(`writers 8: \d+ membership writes in \S+: \d+ writes/s, p50 \S+, p99 \S+, (\d+) 2xx, \d+ 4xx, 0 5xx, 0 errors`)
 		if m := writes.FindStringSubmatch(out.String()); m == nil || m[1] == "0" {
