@@ -41,6 +41,7 @@ const (
 	CodeInvalidID            = "invalid_id"
 	CodeInvalidRole          = "invalid_role"
 	CodeInvalidSlug          = "invalid_slug"
+	CodeUnknownRecordType    = "unknown_record_type"
 
 	CodeUnauthenticated       = "unauthenticated"
 	CodeInvalidToken          = "invalid_token"

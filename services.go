@@ -25,6 +25,7 @@ type Services interface {
 	WebhookService
 	SupportService
 	ResourceService
+	ImportService
 	Hearing
 	Stats
 }

@@ -18,6 +18,7 @@ type Reader interface {
 	SupportStore
 	ChainStore
 	ResourceStore
+	ImportStore
 }
 
 // Tx is a write transaction: it reads its own writes, and everything written
@@ -35,6 +36,7 @@ type Tx interface {
 	SupportWriter
 	ChainWriter
 	ResourceWriter
+	ImportWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error

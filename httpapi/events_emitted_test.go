@@ -396,6 +396,24 @@ func emitCases() map[string]emitCase {
 				},
 			}
 		}},
+		"import": {events: events("user.created", "org_membership.created", "membership.created", "seats.changed"), setup: func(w *emitWorld) emitPlan {
+			body := ndjson(w.t, rec{"type": "user", "email": w.email("bob")},
+				rec{"type": "membership", "org": w.org.Slug, "workspace": w.ws.Slug, "user": w.email("bob"), "role": "member"})
+			call := func(token, query, contentType string) rostertest.Req {
+				return rostertest.Req{Method: "POST", Path: "/v1/import" + query, Token: token, Body: body, Headers: map[string]string{"Content-Type": contentType}}
+			}
+			return emitPlan{
+				ok: emitOK(200, call(w.admin(), "", "application/x-ndjson")),
+				rejects: []emitCall{
+					{"an organisation owner", 403, call(w.aliceToken, "", "application/x-ndjson")},
+					{"not NDJSON", 415, call(w.admin(), "", "application/json")},
+				},
+				repeats: []emitCall{
+					{"a dry run", 200, call(w.admin(), "?dry_run=true", "application/x-ndjson")},
+					{"the same import", 200, call(w.admin(), "", "application/x-ndjson")},
+				},
+			}
+		}},
 		"update-org": {events: events("org.updated"), setup: func(w *emitWorld) emitPlan {
 			_, bobToken := w.user("bob")
 			carol, carolToken := w.user("carol")

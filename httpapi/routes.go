@@ -119,6 +119,17 @@ func (s *Server) routes() {
 	huma.Register(api, s.op("deny-access-request", http.MethodPost, "/v1/workspaces/{ws}/access-requests/{id}/deny", byBody, invitations, "Deny an access request", ""), s.denyAccessRequest)
 	huma.Register(api, s.op("preview-seats", http.MethodPost, "/v1/orgs/{org}/seats/preview", byBody, orgs, "How many new paid seats inviting these emails would take", ""), s.previewSeats)
 
+	// Bulk import
+	imp := s.op("import", http.MethodPost, importPath, byBody, []string{"Import"}, "Import users, organisations, workspaces and memberships (NDJSON)",
+		"Platform admins and service tokens. One record a line (`application/x-ndjson`); organisations and workspaces are named by slug, users by "+
+			"`external_id` or email. Records apply in order, each on its own and under the API's rules: one that is equal to what is stored "+
+			"changes nothing, one that breaks a rule is reported with its line number and `code` and the others go on. The same membership twice: "+
+			"the later line wins. With `dry_run=true` nothing is written.")
+	imp.MaxBodyBytes = s.maxImport
+	huma.Register(api, imp, s.importRecords)
+	api.OpenAPI().Paths[importPath].Post.RequestBody.Content["application/x-ndjson"].Schema =
+		api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[ImportLine](), true, "")
+
 	// Tasks
 	tasks := []string{"Tasks"}
 	huma.Register(api, s.op("list-tasks", http.MethodGet, "/v1/admin/tasks", byBody, tasks, "List tasks", "Platform admins and service tokens. Newest first."), listOf(roster.PrefixTask, toTask, s.listTasks))

@@ -49,6 +49,12 @@ type Options struct {
 	// StreamHeartbeat is how often an idle event stream sends a comment
 	// line. Default 10 s.
 	StreamHeartbeat time.Duration
+	// MaxImportBytes bounds the body of POST /v1/import (every other body:
+	// 1 MiB). Default DefaultMaxImportBytes.
+	MaxImportBytes int64
+	// ImportTimeout bounds one POST /v1/import in place of RequestTimeout.
+	// Default DefaultImportTimeout.
+	ImportTimeout time.Duration
 }
 
 // Server is Roster's HTTP API.
@@ -66,6 +72,8 @@ type Server struct {
 	metrics     metrics
 	handler     http.Handler
 	heartbeat   time.Duration
+	maxImport   int64
+	importTime  time.Duration
 	// closing ends when the server shuts down, and with it every stream.
 	closing      context.Context
 	closeStreams context.CancelFunc
@@ -97,8 +105,15 @@ func New(svc roster.Services, store Idempotency, opts Options) *Server {
 	if opts.StreamHeartbeat <= 0 {
 		opts.StreamHeartbeat = DefaultStreamHeartbeat
 	}
+	if opts.MaxImportBytes <= 0 {
+		opts.MaxImportBytes = DefaultMaxImportBytes
+	}
+	if opts.ImportTimeout <= 0 {
+		opts.ImportTimeout = DefaultImportTimeout
+	}
 	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests,
-		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux(), heartbeat: opts.StreamHeartbeat}
+		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux(), heartbeat: opts.StreamHeartbeat,
+		maxImport: opts.MaxImportBytes, importTime: opts.ImportTimeout}
 	s.closing, s.closeStreams = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opts.Pools, svc)
 	useRosterProblems()

@@ -46,7 +46,8 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if len(body) <= maxBodyBytes && hasNULEscape(body) {
+			// An import checks each line on its own, to report it by number.
+			if r.URL.Path != importPath && len(body) <= maxBodyBytes && hasNULEscape(body) {
 				writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest,
 					"strings in the body must not contain NUL characters (\\u0000)"))
 				return
@@ -66,7 +67,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, err
 	}
 	defer rc.SetReadDeadline(time.Time{})
-	return io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	return io.ReadAll(io.LimitReader(r.Body, s.bodyLimit(r)+1))
+}
+
+// bodyLimit is the largest body r may carry: an import's is larger.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if r.URL.Path == importPath {
+		return s.maxImport
+	}
+	return maxBodyBytes
 }
 
 func storableText(s string) bool {

@@ -33,10 +33,11 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 	if err != nil && !errors.Is(err, roster.ErrNotFound) {
 		return roster.WorkspaceMembership{}, false, err
 	}
-	if hasOrg && g.role == roster.RoleExternal {
-		return roster.WorkspaceMembership{}, false, errExternalInvariant
+	joinOrg, err := orgJoinFor(hasOrg, g.role)
+	if err != nil {
+		return roster.WorkspaceMembership{}, false, err
 	}
-	if !hasOrg && !roster.ExternalAllowed(g.role) {
+	if joinOrg {
 		if _, _, err := c.setOrgMember(w.OrgID, g.userID, roster.OrgMember, g.invitedBy); err != nil {
 			return roster.WorkspaceMembership{}, false, err
 		}
@@ -76,6 +77,16 @@ func (c *change) setWorkspaceMember(g grant) (roster.WorkspaceMembership, bool, 
 		return winner, false, err
 	}
 	return m, true, c.membershipChanged(roster.ActionMemberCreated, nil, &m)
+}
+
+// orgJoinFor applies DOMAIN §2's external invariant to granting role in a
+// workspace: an organisation member is never external, and an outsider
+// granted more than external or viewer joins the organisation (join).
+func orgJoinFor(hasOrg bool, role roster.WorkspaceRole) (join bool, err error) {
+	if hasOrg && role == roster.RoleExternal {
+		return false, errExternalInvariant
+	}
+	return !hasOrg && !roster.ExternalAllowed(role), nil
 }
 
 // endWorkspaceMember soft-deletes a workspace membership.

@@ -91,7 +91,7 @@ func (c *change) settleOrgSeats(orgID string, userIDs []string) error {
 		if !old.Held(c.now) && seat.Held(c.now) {
 			newlySeated++
 		}
-		if old.Role != seat.Role || !roster.SameTime(old.Until, seat.Until) || !roster.SameTime(old.Recheck, seat.Recheck) {
+		if !sameSeat(old, seat) {
 			if err := c.tx.ReplaceSeat(c.ctx, old, seat); err != nil {
 				return err
 			}

@@ -53,14 +53,28 @@ func (c *change) schedule(t roster.TaskType, runAt time.Time, payload any) error
 // scheduleMembershipEnd schedules the end of a membership whose expiry a
 // write set or moved.
 func (c *change) scheduleMembershipEnd(before, after *roster.WorkspaceMembership) error {
+	t, ok, err := membershipEndTask(before, after)
+	if !ok || err != nil {
+		return err
+	}
+	_, err = c.tx.ScheduleTask(c.ctx, t)
+	return err
+}
+
+// membershipEndTask is the task that ends a membership whose expiry a write
+// set or moved; ok is false when there is none to schedule.
+func membershipEndTask(before, after *roster.WorkspaceMembership) (t roster.NewTask, ok bool, err error) {
 	if after == nil || after.ExpiresAt == nil || after.DeletedAt != nil {
-		return nil
+		return t, false, nil
 	}
 	if before != nil && before.ID == after.ID && before.ExpiresAt != nil && before.ExpiresAt.Equal(*after.ExpiresAt) {
-		return nil // its task is already scheduled
+		return t, false, nil // its task is already scheduled
 	}
-	return c.schedule(roster.TaskMembershipExpiry, *after.ExpiresAt, membershipExpiry{
-		MembershipID: after.ID, WorkspaceID: after.WorkspaceID, UserID: after.UserID, ExpiresAt: *after.ExpiresAt})
+	raw, err := json.Marshal(membershipExpiry{MembershipID: after.ID, WorkspaceID: after.WorkspaceID, UserID: after.UserID, ExpiresAt: *after.ExpiresAt})
+	if err != nil {
+		return t, false, fmt.Errorf("schedule %s: %w", roster.TaskMembershipExpiry, err)
+	}
+	return roster.NewTask{Type: roster.TaskMembershipExpiry, RunAt: *after.ExpiresAt, Payload: raw}, true, nil
 }
 
 // scheduleInvitationExpiry schedules the expiry of an open invitation whose

@@ -98,12 +98,9 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, wsID, userID, role str
 		}
 		c.requireCapacity(w.OrgID)
 		if expiresAt != nil {
-			t := expiresAt.UTC().Truncate(time.Microsecond)
-			if !t.After(c.now) {
-				return errExpiryPast
-			}
-			if !roster.TimeInRange(t) {
-				return roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "expires_at must be before the year 10000")
+			t, err := checkExpiry(c.now, *expiresAt)
+			if err != nil {
+				return err
 			}
 			expiresAt = &t
 		}

@@ -309,3 +309,19 @@ func (t *trackedTx) CreateResource(ctx context.Context, r roster.Resource) (bool
 func (t *trackedTx) Notify(ctx context.Context, message string) error {
 	return t.tx.Notify(ctx, message)
 }
+
+// InsertRows adds users, organisations and workspaces, which no cache
+// holds yet, and memberships, which change their users' access.
+func (t *trackedTx) InsertRows(ctx context.Context, rows roster.NewRows) error {
+	for _, m := range rows.OrgMemberships {
+		t.note(userMessage(m.UserID))
+	}
+	for _, m := range rows.Memberships {
+		t.note(userMessage(m.UserID))
+	}
+	return t.tx.InsertRows(ctx, rows)
+}
+
+func (t *trackedTx) ReplaceSeats(ctx context.Context, changes []roster.SeatChange) error {
+	return t.tx.ReplaceSeats(ctx, changes)
+}

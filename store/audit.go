@@ -22,7 +22,7 @@ const auditColumns = `id, at, actor_user_id, actor_token_id, via, on_behalf_of, 
 // before 10, not the text.
 const auditRead = auditColumns + `, seq, CAST(txid AS TEXT) AS txid_text, COALESCE(chain_pos, 0), COALESCE(prev_hash, ''), COALESCE(hash, '')`
 
-// InsertAudit appends events in one statement.
+// InsertAudit appends events, a thousand a statement.
 func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -40,6 +40,18 @@ func (t *tx) InsertAudit(ctx context.Context, events ...roster.AuditEvent) error
 		columns, row = columns+", seq", row+", ?"
 	}
 	row += ")"
+	for start := 0; start < len(events); start += importBatch {
+		part := events[start:min(start+importBatch, len(events))]
+		if err := t.insertAudit(ctx, columns, row, part, seq+int64(start)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertAudit inserts events in one statement; on SQLite they are numbered
+// from seq+1.
+func (t *tx) insertAudit(ctx context.Context, columns, row string, events []roster.AuditEvent, seq int64) error {
 	rows := make([]string, len(events))
 	args := make([]any, 0, 19*len(events))
 	for i, e := range events {
