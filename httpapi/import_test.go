@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/internal/rostertest"
 )
 
@@ -245,4 +246,112 @@ func workspaceBySlug(t *testing.T, env *rostertest.Env, orgID, slug string) stri
 	}
 	t.Fatalf("no workspace %s", slug)
 	return ""
+}
+
+// TestImportBadInput: every bad line is reported by number with a code and
+// the others still apply; a bad request as a whole is a clear 4xx.
+func TestImportBadInput(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b, rostertest.WithAPI(func(o *httpapi.Options) { o.MaxImportBytes = 4096 }))
+		body := strings.Join([]string{
+			`{"type":"user","email":"ann@acme.example","external_id":"u1"}`, // 1
+			`{"type":"user","email":"ann@acme.example"`,                     // 2: cut short
+			`[1, 2]`,                     // 3
+			`{"type":"team","slug":"x"}`, // 4
+			`{"type":"user","email":"bob@acme.example","nickname":"b"}`, // 5
+			`{"type":"user","email":42}`,                                // 6
+			`{"type":"user","email":"not an address"}`,                  // 7
+			`{"type":"user","display_name":"nobody"}`,                   // 8
+			``, // 9: blank lines are skipped
+			`{"type":"org","slug":"Bad Slug","name":"X","owner":"u1"}`,                                                             // 10
+			`{"type":"org","slug":"acme","name":"Acme"}`,                                                                           // 11
+			`{"type":"org","slug":"acme","name":"Acme","owner":"u1"}`,                                                              // 12
+			`{"type":"workspace","org":"acme","slug":"eng","name":"Eng","owner":"u1"}`,                                             // 13
+			`{"type":"org_membership","org":"acme","user":"u1","role":"emperor"}`,                                                  // 14
+			`{"type":"membership","org":"acme","workspace":"eng","user":"u1","role":"member","expires_at":"yesterday"}`,            // 15
+			`{"type":"membership","org":"acme","workspace":"eng","user":"u1","role":"member","expires_at":"2001-01-01T00:00:00Z"}`, // 16
+			`{"type":"membership","org":"acme","workspace":"eng","user":"u1","role":"member"}`,                                     // 17: the workspace's only owner
+			`{"type":"user","email":"c\u0000t@acme.example"}`,                                                                      // 18
+			`{"type":"user","email":"cat@acme.example"} {"type":"user","email":"dan@acme.example"}`,                                // 19
+		}, "\n")
+		var res importResult
+		importBody(env, env.AdminToken, "", body).Want(t, 200).JSON(t, &res)
+		want := "2:malformed_json 3:malformed_json 4:unknown_record_type 5:invalid_request 6:invalid_request 7:invalid_email 8:invalid_request " +
+			"10:invalid_slug 11:invalid_request 14:invalid_role 15:invalid_expiry 16:invalid_expiry 17:last_owner 18:invalid_request 19:malformed_json"
+		if got := res.codes(); got != want {
+			t.Errorf("errors %s\nwant   %s", got, want)
+		}
+		if res.Created != 3 || res.Failed != 15 {
+			t.Errorf("%s", res.counts())
+		}
+		for _, e := range res.Errors {
+			if e.Detail == "" {
+				t.Errorf("line %d: no detail", e.Line)
+			}
+		}
+
+		importBody(env, env.AdminToken, "", strings.Repeat(`{"type":"user","email":"x@acme.example"}`+"\n", 200)).Want(t, 413)
+		importBody(env, env.AdminToken, "", "").Want(t, 400)
+		res2 := env.Do(rostertest.Req{Method: "POST", Path: "/v1/import", Token: env.AdminToken, Body: `{"type":"user","email":"eve@acme.example"}`})
+		if res2.Want(t, 415); res2.Code(t) != "unsupported_media_type" {
+			t.Errorf("JSON instead of NDJSON: %s", res2.Body)
+		}
+		_, token := env.NewUserWithToken("owner@acme.example")
+		if code := importBody(env, token, "", `{"type":"user","email":"eve@acme.example"}`).Want(t, 403).Code(t); code != "forbidden" {
+			t.Errorf("a user without platform powers: %s", code)
+		}
+		importBody(env, "", "", `{"type":"user","email":"eve@acme.example"}`).Want(t, 401)
+	})
+}
+
+// TestImportRacesWrites: an import and ordinary API writes on the same
+// organisation, at once, leave its seat ledger equal to a recount of its
+// memberships.
+func TestImportRacesWrites(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		tn := newTenant(t, env, "acme")
+		var records []rec
+		var apiUsers []string
+		for i := range 40 {
+			email := fmt.Sprintf("i%d@acme.example", i)
+			records = append(records, rec{"type": "user", "email": email},
+				rec{"type": "membership", "org": "acme", "workspace": tn.ws.Slug, "user": email, "role": []string{"member", "viewer", "admin"}[i%3]})
+			apiUsers = append(apiUsers, env.CreateUser(map[string]any{"email": fmt.Sprintf("a%d@acme.example", i)}).ID)
+		}
+		concurrently(3, func(i int) {
+			switch i {
+			case 0:
+				var res importResult
+				importBody(env, env.AdminToken, "", ndjson(t, records...)).Want(t, 200).JSON(t, &res)
+				if res.Failed != 0 {
+					t.Errorf("import: %s", res.codes())
+				}
+			default:
+				for j := i - 1; j < len(apiUsers); j += 2 {
+					env.PutMember(tn.aliceToken, tn.ws.ID, apiUsers[j], map[string]any{"role": "member"}).Want(t, 201)
+					if j%4 == 1 {
+						env.PutOrgMember(tn.aliceToken, tn.org.ID, apiUsers[j], "admin").Want(t, 200)
+					}
+				}
+			}
+		})
+		// The recount: org members, and direct members with a paid role
+		// (viewers are free), each once.
+		holders := map[string]bool{}
+		var org struct{ Data []map[string]any }
+		env.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/orgs/" + tn.org.ID + "/members?limit=500", Token: env.AdminToken}).JSON(t, &org)
+		for _, m := range org.Data {
+			holders[m["user_id"].(string)] = true
+		}
+		for id, m := range tn.members(t, env.AdminToken) {
+			if !m.Derived && m.Role != "viewer" {
+				holders[id] = true
+			}
+		}
+		if len(holders) != 1+27+40 {
+			t.Errorf("%d seat holders, want alice, 27 imported non-viewers and 40 API members", len(holders))
+		}
+		tn.wantUsed(t, "the recount", len(holders))
+	})
 }

@@ -153,6 +153,8 @@ func (s *Service) importChunk(c *change, records []roster.ImportRecord) (importT
 			t.unchanged++
 		}
 	}
+	// Lines that could not be read were reported first: report by line.
+	slices.SortStableFunc(t.errors, func(a, b roster.ImportError) int { return a.Line - b.Line })
 	return t, m.write()
 }
 
