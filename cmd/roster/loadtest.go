@@ -88,6 +88,9 @@ type dataset struct {
 	resourcesOf map[string][]string
 	// access is every membership, for the ceiling server.
 	access ceilingAccess
+	// orgIDs by organisation index, and each workspace's organisation index.
+	orgIDs []string
+	wsOrg  map[string]int
 }
 
 func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
@@ -110,9 +113,12 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	}
 
 	start := time.Now()
-	data, memberships, err := seed(ctx, db, cfg)
+	data, memberships, err := seedByImport(ctx, db, cfg, out)
 	if err != nil {
 		return fmt.Errorf("seeding: %w", err)
+	}
+	if err := seedResources(ctx, db, &data, cfg); err != nil {
+		return fmt.Errorf("seeding resources: %w", err)
 	}
 	fmt.Fprintf(out, "dataset: %d users, %d organisations, %d workspaces, %d memberships (%d%% of workspace memberships expire), %d resources on %s, seeded in %v\n",
 		len(data.users), cfg.orgs, len(data.workspaces), memberships, cfg.expiringPct, len(data.resources), db.Dialect(), time.Since(start).Round(time.Millisecond))
@@ -232,114 +238,14 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	return nil
 }
 
-// seed writes the dataset straight through the store, in large
-// transactions: it is a fixture, not a sequence of audited changes.
-func seed(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, int, error) {
-	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed))
-	now := roster.Now(time.Now)
-	d := dataset{memberOf: make([][]string, cfg.users), access: ceilingAccess{orgOf: map[string]string{},
-		orgMember: map[string]roster.OrgMembership{}, direct: map[string]map[string]roster.WorkspaceMembership{}}}
-	for range cfg.users {
-		d.users = append(d.users, roster.NewID(roster.PrefixUser))
-	}
-	orgIDs := make([]string, cfg.orgs)
-	wsOrg := map[string]int{}
-	for i := range orgIDs {
-		orgIDs[i] = roster.NewID(roster.PrefixOrg)
-	}
-	for i := range cfg.workspaces {
-		id := roster.NewID(roster.PrefixWorkspace)
-		d.workspaces = append(d.workspaces, id)
-		wsOrg[id] = i % cfg.orgs
-	}
-	const batch = 5000
-	var ops []func(roster.Tx) error
-	for i, id := range d.users {
-		email := fmt.Sprintf("user%d@load.example", i)
-		ops = append(ops, func(tx roster.Tx) error {
-			return tx.CreateUser(ctx, roster.User{ID: id, Email: &email, DisplayName: email, Status: roster.UserActive,
-				PlatformRole: roster.PlatformNone, CreatedAt: now, UpdatedAt: now})
-		})
-	}
-	for i, id := range orgIDs {
-		ops = append(ops, func(tx roster.Tx) error {
-			return tx.CreateOrg(ctx, roster.Org{ID: id, Name: fmt.Sprintf("Org %d", i), Slug: fmt.Sprintf("org-%d", i),
-				MembersCanCreateWorkspaces: true, Plan: roster.DefaultPlan(), CreatedAt: now, UpdatedAt: now})
-		})
-	}
-	for i, id := range d.workspaces {
-		org := orgIDs[wsOrg[id]]
-		ops = append(ops, func(tx roster.Tx) error {
-			return tx.CreateWorkspace(ctx, roster.Workspace{ID: id, OrgID: org, Name: fmt.Sprintf("Workspace %d", i),
-				Slug: fmt.Sprintf("ws-%d", i), CreatedAt: now, UpdatedAt: now})
-		})
-	}
-	// Each user belongs to one organisation (its first user owns it, its
-	// second administers it) and to most of that organisation's workspaces.
-	wsByOrg := make([][]string, cfg.orgs)
-	for _, id := range d.workspaces {
-		wsByOrg[wsOrg[id]] = append(wsByOrg[wsOrg[id]], id)
-	}
-	memberships := 0
-	wsRoles := []roster.WorkspaceRole{roster.RoleAdmin, roster.RoleMember, roster.RoleMember, roster.RoleMember, roster.RoleViewer}
-	for i, userID := range d.users {
-		org := i % cfg.orgs
-		role := roster.OrgMember
-		switch i / cfg.orgs {
-		case 0:
-			role = roster.OrgOwner
-		case 1:
-			role = roster.OrgAdmin
-		}
-		om := roster.OrgMembership{ID: roster.NewID(roster.PrefixMembership), OrgID: orgIDs[org], UserID: userID, Role: role, JoinedAt: now, UpdatedAt: now}
-		d.access.orgMember[userID], d.access.direct[userID] = om, map[string]roster.WorkspaceMembership{}
-		ops = append(ops, func(tx roster.Tx) error {
-			_, err := tx.CreateOrgMembership(ctx, om)
-			return err
-		})
-		memberships++
-		for _, ws := range wsByOrg[org] {
-			if rng.IntN(10) == 0 {
-				continue
-			}
-			m := roster.WorkspaceMembership{ID: roster.NewID(roster.PrefixMembership), WorkspaceID: ws, OrgID: orgIDs[org], UserID: userID,
-				Role: wsRoles[rng.IntN(len(wsRoles))], Source: roster.SourceDirect, JoinedAt: now, UpdatedAt: now}
-			if rng.IntN(100) < cfg.expiringPct {
-				at := now.Add(time.Duration(rng.IntN(7200)-3600) * time.Second)
-				m.ExpiresAt = &at
-			}
-			d.memberOf[i] = append(d.memberOf[i], ws)
-			d.access.direct[userID][ws] = m
-			ops = append(ops, func(tx roster.Tx) error {
-				_, err := tx.CreateWorkspaceMembership(ctx, m)
-				return err
-			})
-			memberships++
-		}
-	}
-	ops = append(ops, seedResources(ctx, rng, &d, wsOrg, orgIDs, cfg.resources, now)...)
-	for ws, org := range wsOrg {
-		d.access.orgOf[ws] = orgIDs[org]
-	}
-	for chunk := range slices.Chunk(ops, batch) {
-		if err := db.Update(ctx, func(tx roster.Tx) error {
-			for _, op := range chunk {
-				if err := op(tx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return d, 0, err
-		}
-	}
-	return d, memberships, nil
-}
-
-// seedResources adds n resources to random workspaces: three in ten
+// seedResources adds cfg.resources resources straight through the store (an
+// import carries none) to random workspaces: three in ten
 // shared with another workspace, one in ten with a guest (50,000 resources
 // carry about 20,000 shares and guest grants).
-func seedResources(ctx context.Context, rng *rand.Rand, d *dataset, wsOrg map[string]int, orgIDs []string, n int, now time.Time) []func(roster.Tx) error {
+func seedResources(ctx context.Context, db *store.DB, d *dataset, cfg loadConfig) error {
+	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed+1))
+	now := roster.Now(time.Now)
+	n, wsOrg, orgIDs := cfg.resources, d.wsOrg, d.orgIDs
 	var ops []func(roster.Tx) error
 	d.resourcesOf = map[string][]string{}
 	roles := []roster.ShareRole{roster.ShareEditor, roster.ShareViewer}
@@ -371,7 +277,19 @@ func seedResources(ctx context.Context, rng *rand.Rand, d *dataset, wsOrg map[st
 			return nil
 		})
 	}
-	return ops
+	for chunk := range slices.Chunk(ops, 5000) {
+		if err := db.Update(ctx, func(tx roster.Tx) error {
+			for _, op := range chunk {
+				if err := op(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkResource asks about a random user and resource; three in four
