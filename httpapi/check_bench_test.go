@@ -32,12 +32,19 @@ func benchTenant(b *testing.B, backend rostertest.Backend, members int, opts ...
 // BenchmarkDecision is one check decided from the warm in-memory index: on
 // a workspace, and on a resource (by id and by the host application's id)
 // that is shared with another workspace and with a guest.
+//
+// It runs on both backends: a replica answers from memory on either, so the
+// figures should match.
 func BenchmarkDecision(b *testing.B) {
-	env, ctx, reqs := benchTenant(b, rostertest.SQLite, 100)
-	b.Run("workspace", func(b *testing.B) { benchChecks(b, env, ctx, reqs) })
-	byID, byExternalID := benchResources(b, env, ctx, reqs)
-	b.Run("resource", func(b *testing.B) { benchChecks(b, env, ctx, byID) })
-	b.Run("resource_by_external_id", func(b *testing.B) { benchChecks(b, env, ctx, byExternalID) })
+	for _, backend := range rostertest.Backends {
+		b.Run(string(backend), func(b *testing.B) {
+			env, ctx, reqs := benchTenant(b, backend, 100)
+			b.Run("workspace", func(b *testing.B) { benchChecks(b, env, ctx, reqs) })
+			byID, byExternalID := benchResources(b, env, ctx, reqs)
+			b.Run("resource", func(b *testing.B) { benchChecks(b, env, ctx, byID) })
+			b.Run("resource_by_external_id", func(b *testing.B) { benchChecks(b, env, ctx, byExternalID) })
+		})
+	}
 }
 
 func benchChecks(b *testing.B, env *rostertest.Env, ctx context.Context, reqs []roster.CheckRequest) {
