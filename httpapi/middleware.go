@@ -24,6 +24,7 @@ type requestInfo struct {
 	actor   *roster.Actor
 	authErr error
 	idem    *idempotencyState
+	body    []byte // the request's body, once plainText has read it
 }
 
 type infoKey struct{}
@@ -190,7 +191,10 @@ const unmatchedRoute = "unmatched"
 // route serves matched routes and answers unknown paths and wrong methods
 // with problems instead of the mux's plain text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if info(r.Context()).route != unmatchedRoute { // matched in observe
+	if ri := info(r.Context()); ri.route != unmatchedRoute { // matched in observe
+		if s.fastChecks(w, r, ri) {
+			return
+		}
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -74,6 +74,11 @@ type Server struct {
 	heartbeat   time.Duration
 	maxImport   int64
 	importTime  time.Duration
+	// checkOps are the check operations, whose errors the short way of
+	// checks (fastChecks) writes as huma does; slowChecks turns that way
+	// off, for tests comparing the two.
+	checkOps   map[string]*huma.Operation
+	slowChecks bool
 	// closing ends when the server shuts down, and with it every stream.
 	closing      context.Context
 	closeStreams context.CancelFunc
@@ -120,6 +125,7 @@ func New(svc roster.Services, store Idempotency, opts Options) *Server {
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.requireAuth)
 	s.routes()
+	s.checkOps = checkOpsOf(s.api)
 	s.handler = s.observe(s.bounded(s.authenticate(s.plainText(s.idempotent(http.HandlerFunc(s.route))))))
 	return s
 }

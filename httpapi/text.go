@@ -46,6 +46,7 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			info(r.Context()).body = body
 			// An import checks each line on its own, to report it by number.
 			if r.URL.Path != importPath && len(body) <= maxBodyBytes && hasNULEscape(body) {
 				writeProblem(w, r, newProblem(http.StatusBadRequest, roster.CodeInvalidRequest,
