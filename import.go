@@ -106,6 +106,11 @@ type SeatChange struct{ Old, New Seat }
 
 // ImportWriter writes an import's rows.
 type ImportWriter interface {
+	// RefreshStatistics brings the database's statistics of the tables an
+	// import reads up to date: tables it fills from empty keep looking tiny
+	// to PostgreSQL's planner, which then scans them whole for every
+	// look-up, until autovacuum gets round to them.
+	RefreshStatistics(ctx context.Context) error
 	// InsertRows inserts every row; ErrUniqueViolation when one clashes
 	// with a row that exists (a concurrent writer's).
 	InsertRows(ctx context.Context, rows NewRows) error

@@ -59,8 +59,13 @@ func (s *Service) Import(ctx context.Context, records []roster.ImportRecord, dry
 		}
 		return total, nil
 	}
-	for _, part := range chunks {
-		t, err := s.importWithRetry(ctx, part)
+	refreshAt := statisticsAfter
+	for i, part := range chunks {
+		refresh := i*importChunk >= refreshAt
+		if refresh {
+			refreshAt *= 2
+		}
+		t, err := s.importWithRetry(ctx, part, refresh)
 		if err != nil {
 			return total, err
 		}
@@ -69,13 +74,23 @@ func (s *Service) Import(ctx context.Context, records []roster.ImportRecord, dry
 	return total, nil
 }
 
+// statisticsAfter is how many records an import applies before the
+// database's statistics are refreshed, and again each time it has applied
+// twice as many: a large import grows the tables it reads many times over.
+const statisticsAfter = 10_000
+
 // importWithRetry applies one chunk in its own transaction. A concurrent
 // writer may insert a row the chunk meant to (an organisation slug, say):
 // the chunk is then read and applied again, and finds the winner's row.
-func (s *Service) importWithRetry(ctx context.Context, part []roster.ImportRecord) (importTally, error) {
+func (s *Service) importWithRetry(ctx context.Context, part []roster.ImportRecord, refreshStatistics bool) (importTally, error) {
 	for attempt := 1; ; attempt++ {
 		var t importTally
 		err := s.update(ctx, func(c *change) error {
+			if refreshStatistics {
+				if err := c.tx.RefreshStatistics(c.ctx); err != nil {
+					return err
+				}
+			}
 			var err error
 			t, err = s.importChunk(c, part)
 			return err

@@ -325,3 +325,5 @@ func (t *trackedTx) InsertRows(ctx context.Context, rows roster.NewRows) error {
 func (t *trackedTx) ReplaceSeats(ctx context.Context, changes []roster.SeatChange) error {
 	return t.tx.ReplaceSeats(ctx, changes)
 }
+
+func (t *trackedTx) RefreshStatistics(ctx context.Context) error { return t.tx.RefreshStatistics(ctx) }

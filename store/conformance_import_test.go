@@ -38,7 +38,12 @@ func TestImportRowsRoundTrip(t *testing.T) {
 		ended := newWorkspaceMembership(side, u0.ID, roster.RoleAdmin)
 		ended.DeletedAt = ptr(t0)
 		rows.Memberships = append(rows.Memberships, ended, newWorkspaceMembership(elsewhere, u0.ID, roster.RoleViewer))
-		write(t, db, func(tx roster.Tx) error { return tx.InsertRows(ctx, rows) })
+		write(t, db, func(tx roster.Tx) error {
+			if err := tx.RefreshStatistics(ctx); err != nil {
+				return err
+			}
+			return tx.InsertRows(ctx, rows)
+		})
 
 		found, err := db.FindUsers(ctx, []string{"ext-3", "ext-nope"}, []string{"u4@example.com", "u3@example.com"})
 		if err != nil || len(found) != 3 || found[0].ID != rows.Users[3].ID {

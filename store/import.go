@@ -65,39 +65,82 @@ func (q queries) FindOrgs(ctx context.Context, slugs []string) ([]roster.Org, er
 	})
 }
 
+// ImportState reads memberships by user (their index), keeping those in
+// the organisations asked for: an import names users of many organisations
+// at once, and by organisation it would read every member of each. Seats
+// are read by (organisation, user) for the memberships found: a seat is
+// held only through a membership that is not deleted.
 func (q queries) ImportState(ctx context.Context, orgIDs, userIDs []string) (roster.ImportState, error) {
 	var st roster.ImportState
+	inOrgs := map[string]bool{}
+	for _, id := range orgIDs {
+		inOrgs[id] = true
+	}
 	err := chunked(orgIDs, func(orgs []string) error {
 		rows, err := q.query(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE deleted_at IS NULL AND org_id IN `+inList(len(orgs)), anys(orgs)...)
 		wss, err := collect(rows, err, func(r *sql.Rows) (roster.Workspace, error) { return scanWorkspace(r) })
 		st.Workspaces = append(st.Workspaces, wss...)
+		return err
+	})
+	if err != nil {
+		return st, err
+	}
+	type orgUser struct{ orgID, userID string }
+	var pairs []orgUser
+	seen := map[orgUser]bool{}
+	pair := func(orgID, userID string) {
+		if k := (orgUser{orgID, userID}); !seen[k] {
+			seen[k], pairs = true, append(pairs, k)
+		}
+	}
+	err = chunked(userIDs, func(users []string) error {
+		where := ` WHERE deleted_at IS NULL AND user_id IN ` + inList(len(users))
+		rows, err := q.query(ctx, `SELECT `+orgMemberColumns+` FROM org_memberships`+where, anys(users)...)
+		oms, err := collect(rows, err, func(r *sql.Rows) (roster.OrgMembership, error) { return scanOrgMember(r) })
 		if err != nil {
 			return err
 		}
-		return chunked(userIDs, func(users []string) error {
-			where := ` WHERE deleted_at IS NULL AND org_id IN ` + inList(len(orgs)) + ` AND user_id IN ` + inList(len(users))
-			args := append(anys(orgs), anys(users)...)
-			rows, err := q.query(ctx, `SELECT `+orgMemberColumns+` FROM org_memberships`+where, args...)
-			oms, err := collect(rows, err, func(r *sql.Rows) (roster.OrgMembership, error) { return scanOrgMember(r) })
-			if err != nil {
-				return err
+		for _, m := range oms {
+			if inOrgs[m.OrgID] {
+				st.OrgMemberships = append(st.OrgMemberships, m)
+				pair(m.OrgID, m.UserID)
 			}
-			rows, err = q.query(ctx, `SELECT `+wsMemberColumns+` FROM workspace_memberships`+where, args...)
-			wms, err := collect(rows, err, scanWorkspaceMembers)
-			if err != nil {
-				return err
+		}
+		rows, err = q.query(ctx, `SELECT `+wsMemberColumns+` FROM workspace_memberships`+where, anys(users)...)
+		wms, err := collect(rows, err, scanWorkspaceMembers)
+		for _, m := range wms {
+			if inOrgs[m.OrgID] {
+				st.Memberships = append(st.Memberships, m)
+				pair(m.OrgID, m.UserID)
 			}
-			rows, err = q.query(ctx, `SELECT org_id, user_id, role, until, recheck_at FROM seat_holders
-				WHERE org_id IN `+inList(len(orgs))+` AND user_id IN `+inList(len(users)), args...)
-			seats, err := collect(rows, err, func(r *sql.Rows) (roster.Seat, error) {
-				var s roster.Seat
-				return s, r.Scan(&s.OrgID, &s.UserID, &s.Role, nullTimeDest{&s.Until}, nullTimeDest{&s.Recheck})
-			})
-			st.OrgMemberships, st.Memberships, st.Seats = append(st.OrgMemberships, oms...), append(st.Memberships, wms...), append(st.Seats, seats...)
-			return err
-		})
+		}
+		return err
 	})
+	for start := 0; err == nil && start < len(pairs); start += importBatch {
+		part := pairs[start:min(start+importBatch, len(pairs))]
+		args := make([]any, 0, 2*len(part))
+		for _, p := range part {
+			args = append(args, p.orgID, p.userID)
+		}
+		var rows *sql.Rows
+		rows, err = q.query(ctx, `SELECT org_id, user_id, role, until, recheck_at FROM seat_holders
+			WHERE (org_id, user_id) IN (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)), ", ")+`)`, args...)
+		var seats []roster.Seat
+		seats, err = collect(rows, err, func(r *sql.Rows) (roster.Seat, error) {
+			var s roster.Seat
+			return s, r.Scan(&s.OrgID, &s.UserID, &s.Role, nullTimeDest{&s.Until}, nullTimeDest{&s.Recheck})
+		})
+		st.Seats = append(st.Seats, seats...)
+	}
 	return st, err
+}
+
+func (t *tx) RefreshStatistics(ctx context.Context) error {
+	if t.db.dialect != Postgres {
+		return nil // SQLite's planner prefers an index without statistics
+	}
+	_, err := t.exec(ctx, `ANALYZE users, orgs, workspaces, org_memberships, workspace_memberships, seat_holders`)
+	return err
 }
 
 // insertRows inserts rows of width columns, importBatch at a time, and
