@@ -71,9 +71,10 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 				"Idempotency-Key must be at most "+strconv.Itoa(maxIdempotencyKeyLen)+" characters"))
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+		limit := s.bodyLimit(r)
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if err != nil || len(body) > maxBodyBytes {
+		if err != nil || int64(len(body)) > limit {
 			next.ServeHTTP(w, r) // the operation reports the body problem itself
 			return
 		}

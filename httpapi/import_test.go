@@ -355,3 +355,25 @@ func TestImportRacesWrites(t *testing.T) {
 		tn.wantUsed(t, "the recount", len(holders))
 	})
 }
+
+// TestImportReplaysByIdempotencyKey: an import sent again with the same
+// Idempotency-Key gets the first answer, however large its body (past the
+// 1 MiB of other requests).
+func TestImportReplaysByIdempotencyKey(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		body := strings.Repeat(" \n", 600_000) + `{"type":"user","email":"ann@acme.example"}` + "\n"
+		send := func() importResult {
+			var res importResult
+			env.Do(rostertest.Req{Method: "POST", Path: "/v1/import", Token: env.AdminToken, Body: body,
+				Headers: map[string]string{"Content-Type": "application/x-ndjson", "Idempotency-Key": "import-1"}}).Want(t, 200).JSON(t, &res)
+			return res
+		}
+		if first := send(); first.Created != 1 {
+			t.Fatalf("first: %s (%s)", first.counts(), first.codes())
+		}
+		if again := send(); again.Created != 1 || again.Unchanged != 0 {
+			t.Errorf("the same key again: %s, want the first answer replayed", again.counts())
+		}
+	})
+}

@@ -170,6 +170,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		return err
 	}
 	fmt.Fprintf(out, "users and workspaces first checked (from the database, 1,000 checks a batch): %d users in %v\n", len(data.users), time.Since(start).Round(time.Millisecond))
+	reportMemory(out)
 	if len(data.resources) > 0 {
 		// A server that has run a while holds the resources it is asked
 		// about, as it holds the workspaces; load them as the seed did.
