@@ -3,15 +3,19 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/internal/rostertest"
 )
@@ -72,7 +76,7 @@ func (f checkFixture) cases() []checkCase {
 		{name: "type too long", body: one(q("user_id", f.user) + "," + q("action", "resources.read") + `,"resource":{"type":"` + strings.Repeat("t", 300) + `","external_id":"x"}`), fast: true},
 		{name: "unknown action", body: one(q("user_id", f.user) + "," + q("action", "fly") + "," + q("workspace_id", f.ws)), fast: true},
 		{name: "unknown action to escape", body: one(q("user_id", f.user) + "," + q("action", "<fly & dive>") + "," + q("workspace_id", f.ws)), fast: true},
-		{name: "unknown action in UTF-8", body: one(q("user_id", f.user) + `,"action":"voler→é`+"\u2028"+`",` + q("workspace_id", f.ws)), fast: true},
+		{name: "unknown action in UTF-8", body: one(q("user_id", f.user) + `,"action":"voler→é` + "\u2028" + `",` + q("workspace_id", f.ws)), fast: true},
 		{name: "unknown user", body: one(q("user_id", "usr_nobody") + "," + q("action", "workspace.read") + "," + q("workspace_id", f.ws)), fast: true},
 		{name: "unknown workspace", body: one(q("user_id", f.user) + "," + q("action", "workspace.read") + "," + q("workspace_id", "ws_nowhere")), fast: true},
 		{name: "empty strings", body: `{"user_id":"","action":"","workspace_id":""}`, fast: true},
@@ -280,4 +284,69 @@ func FuzzFastChecks(f *testing.F) {
 			t.Errorf("%s: declined, but wrote %d %v", c.name, rec.Code, rec.Header())
 		}
 	})
+}
+
+// timings are the parts of a log line that differ from one request to the
+// next.
+var timings = regexp.MustCompile(`(time|http.duration_ms)=\S+`)
+
+// TestFastChecksAnswerOddDecisionsAsHuma compares the two ways on answers
+// no real decision gives but the encoder must still write as huma does:
+// strings to escape, times in other zones and beyond what JSON can carry,
+// and errors of every kind, from a stub service. The errors' log lines
+// carry the request id.
+func TestFastChecksAnswerOddDecisionsAsHuma(t *testing.T) {
+	t.Parallel()
+	odd := "a\"b\\c<d>&e\u2028f\x01g\xffh"
+	zone := time.FixedZone("", -(9*3600 + 30*60))
+	at := time.Date(2030, 1, 2, 3, 4, 5, 600, zone)
+	beyond := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		d    roster.Decision
+		err  error
+	}{
+		{name: "odd strings", d: roster.Decision{Role: odd, Via: roster.AccessVia(odd), Reason: odd}},
+		{name: "odd strings allowed", d: roster.Decision{Allowed: true, Role: odd, Via: roster.AccessVia(odd), Reason: odd}},
+		{name: "a zone and nanoseconds", d: roster.Decision{Allowed: true, Role: "member", Via: roster.AccessDirect, ExpiresAt: &at}},
+		{name: "a time JSON cannot carry", d: roster.Decision{Allowed: true, Role: "member", Via: roster.AccessDirect, ExpiresAt: &beyond}},
+		{name: "unexpected error", err: errors.New("pq: something <secret> & odd")},
+		{name: "unavailable", err: roster.Errorf(roster.KindUnavailable, roster.CodeDatabaseUnavailable, "the database did not answer in time")},
+		{name: "with details", err: roster.Errorf(roster.KindInvalid, roster.CodeUnknownAction, "unknown action %q", "<x>").With("action", "<x>")},
+		{name: "an HTTP status", err: fmt.Errorf("wrapped: %w", &httpapi.Problem{Status: 418, Code: "teapot", Detail: "<short & stout>"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			svc := &stubServices{check: func(roster.CheckRequest) (roster.Decision, error) { return tc.d, tc.err }}
+			api := httpapi.New(svc, nil, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), QuietRequests: true})
+			for _, path := range []string{"/v1/check", "/v1/check/batch"} {
+				body := stubCheck
+				if path == "/v1/check/batch" {
+					body = `{"checks":[` + stubCheck + "," + stubCheck + "]}"
+				}
+				answer := func(slow bool) (*httptest.ResponseRecorder, string) {
+					httpapi.SetSlowChecks(api, slow)
+					logs.Reset()
+					req := httptest.NewRequest("POST", path, strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer rst_svc_stub")
+					req.Header.Set("X-Request-Id", "fixed-id")
+					rec := httptest.NewRecorder()
+					api.ServeHTTP(rec, req)
+					return rec, logs.String()
+				}
+				slow, slowLog := answer(true)
+				fast, fastLog := answer(false)
+				if fast.Code != slow.Code || !reflect.DeepEqual(fast.Header(), slow.Header()) || !bytes.Equal(fast.Body.Bytes(), slow.Body.Bytes()) {
+					t.Errorf("%s: the short way answered\n%d %v %s\nhuma answered\n%d %v %s", path,
+						fast.Code, fast.Header(), fast.Body, slow.Code, slow.Header(), slow.Body)
+				}
+				if timings.ReplaceAllString(fastLog, "") != timings.ReplaceAllString(slowLog, "") {
+					t.Errorf("%s: the short way logged\n%s\nhuma logged\n%s", path, fastLog, slowLog)
+				}
+				if slowLog != "" && !strings.Contains(slowLog, "request_id=fixed-id") {
+					t.Errorf("%s: the log lacks the request id: %s", path, slowLog)
+				}
+			}
+		})
+	}
 }

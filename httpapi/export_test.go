@@ -14,3 +14,6 @@ func ServeFastChecksOnly(s *Server, w http.ResponseWriter, r *http.Request) (ser
 	})))))).ServeHTTP(w, r)
 	return served
 }
+
+// ReadAll is readAll, for its test.
+var ReadAll = readAll

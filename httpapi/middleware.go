@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +20,8 @@ import (
 type requestInfo struct {
 	id      string
 	route   string
-	log     *slog.Logger
+	base    *slog.Logger                // the server's; log adds the request id
+	logger  atomic.Pointer[slog.Logger] // base with the request id, once asked for
 	actor   *roster.Actor
 	authErr error
 	idem    *idempotencyState
@@ -33,12 +34,25 @@ func info(ctx context.Context) *requestInfo {
 	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
 		return ri
 	}
-	return &requestInfo{log: slog.Default()}
+	ri := &requestInfo{}
+	ri.logger.Store(slog.Default())
+	return ri
+}
+
+// log is the request's logger, made on first use: most requests log nothing
+// (with QuietRequests, only failures are logged), and adding an attribute
+// to a handler copies and formats.
+func (ri *requestInfo) log() *slog.Logger {
+	if l := ri.logger.Load(); l != nil {
+		return l
+	}
+	ri.logger.CompareAndSwap(nil, ri.base.With("request_id", ri.id))
+	return ri.logger.Load()
 }
 
 func requestID(ctx context.Context) string { return info(ctx).id }
 func logger(ctx context.Context) *slog.Logger {
-	return info(ctx).log
+	return info(ctx).log()
 }
 
 // validRequestID accepts a caller's X-Request-Id only if it is short and
@@ -92,7 +106,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
-		ri := &requestInfo{id: id, route: unmatchedRoute, log: s.log.With("request_id", id)}
+		ri := &requestInfo{id: id, route: unmatchedRoute, base: s.log}
 		if _, pattern := s.mux.Handler(r); pattern != "" {
 			ri.route = pattern // known before any middleware answers (a replay, a refusal)
 		}
@@ -104,15 +118,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				ri.log.ErrorContext(r.Context(), "panic", "panic", v)
+				ri.log().ErrorContext(r.Context(), "panic", "panic", v)
 				if sw.status == 0 {
 					writeProblem(sw, r, newProblem(http.StatusInternalServerError, roster.CodeInternal, "an unexpected error occurred; it has been logged"))
 				}
 			}
 			elapsed := time.Since(start)
-			status := strconv.Itoa(sw.status)
-			s.metrics.requests.WithLabelValues(r.Method, ri.route, status).Inc()
-			s.metrics.latency.WithLabelValues(r.Method, ri.route).Observe(elapsed.Seconds())
+			m := s.metrics.of(r.Method, ri.route, sw.status)
+			m.requests.Inc()
+			m.latency.Observe(elapsed.Seconds())
 			if s.quiet && sw.status < 500 {
 				return
 			}
@@ -124,7 +138,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					attrs = append(attrs, "on_behalf_of", ri.actor.OnBehalfOf.ID)
 				}
 			}
-			ri.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.Group("http", attrs...))
+			ri.log().LogAttrs(r.Context(), slog.LevelInfo, "request", slog.Group("http", attrs...))
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -88,6 +90,33 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// routes holds the series of each method, route and status seen, by
+	// routeKey: finding them in the vectors hashes the labels and takes a
+	// lock shared by every request.
+	routes *sync.Map
+}
+
+type routeKey struct {
+	method, route string
+	status        int
+}
+
+type routeMetrics struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// of returns the series of a request's method, route and status.
+func (m metrics) of(method, route string, status int) *routeMetrics {
+	key := routeKey{method, route, status}
+	if rm, ok := m.routes.Load(key); ok {
+		return rm.(*routeMetrics)
+	}
+	rm, _ := m.routes.LoadOrStore(key, &routeMetrics{
+		requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
+		latency:  m.latency.WithLabelValues(method, route),
+	})
+	return rm.(*routeMetrics)
 }
 
 // New builds the API on svc.
@@ -199,6 +228,7 @@ func newMetrics(pools map[string]*sql.DB, svc roster.Services) metrics {
 			Name: "roster_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route"}),
+		routes: &sync.Map{},
 	}
 	m.registry.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

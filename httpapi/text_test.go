@@ -5,10 +5,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/internal/rostertest"
 )
 
@@ -156,5 +158,21 @@ func TestBadPathIDsAnswerAlikeOnBothBackends(t *testing.T) {
 		if postgres[req] != status {
 			t.Errorf("%s: %d on SQLite, %d on PostgreSQL", req, status, postgres[req])
 		}
+	}
+}
+
+// TestReadAllBeyondTheDeclaredLength: the body reader sized by the
+// declared length reads what arrives, whether the declaration was right,
+// short, long or absent.
+func TestReadAllBeyondTheDeclaredLength(t *testing.T) {
+	body := strings.Repeat("0123456789", 200)
+	for _, declared := range []int64{2000, 0, 1, 1999, 2001, 5000, -1} {
+		got, err := httpapi.ReadAll(iotest.OneByteReader(strings.NewReader(body)), declared)
+		if err != nil || string(got) != body {
+			t.Errorf("declared %d: read %d bytes, %v", declared, len(got), err)
+		}
+	}
+	if _, err := httpapi.ReadAll(iotest.TimeoutReader(strings.NewReader(body)), 2000); err == nil {
+		t.Error("a failed read is not reported")
 	}
 }
