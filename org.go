@@ -64,6 +64,9 @@ const (
 	SourceStaffSupport  MembershipSource = "staff_support"
 )
 
+// MembershipSources lists every source.
+var MembershipSources = []MembershipSource{SourceDirect, SourceInvite, SourceAccessRequest, SourceStaffSupport}
+
 // OrgMembership is a user's membership of an organisation.
 type OrgMembership struct {
 	ID        string

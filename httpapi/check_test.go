@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
@@ -147,4 +149,46 @@ func TestUserWorkspacesAndMe(t *testing.T) {
 		env.Expect(404, rostertest.Req{Method: "PUT", Path: "/v1/me/default-workspace", Token: acme.aliceToken, Body: map[string]any{"workspace_id": extra}})
 		env.Expect(404, rostertest.Req{Method: "PATCH", Path: "/v1/users/" + acme.alice.ID, Token: env.AdminToken, Body: map[string]any{"default_workspace_id": extra}})
 	})
+}
+
+// TestHotEntriesRefreshInTheBackground: a cached entry still in use is
+// reloaded in the background once authCacheRefresh has passed: the check
+// that finds it due is answered from memory, and the reload lands without
+// any invalidation. A change written behind the service's back (no
+// invalidation) shows how: without the refresh the old answer would stand
+// for the full minute.
+func TestHotEntriesRefreshInTheBackground(t *testing.T) {
+	env := rostertest.NewEnv(t, rostertest.SQLite) // the cache's ageing, not the backend, is under test
+	tn := newTenant(t, env, "acme")
+	bob := env.CreateUser(map[string]any{"email": "bob@acme.example"}).ID
+	env.PutMember(tn.aliceToken, tn.ws.ID, bob, map[string]any{"role": "viewer"}).Want(t, 201)
+	role := func() string { return deref(env.Check(bob, "workspace.read", tn.ws.ID).Role) }
+	if got := role(); got != "viewer" {
+		t.Fatalf("bob: %s", got)
+	}
+	ctx := context.Background()
+	if err := env.DB.Update(ctx, func(tx roster.Tx) error {
+		m, err := tx.GetWorkspaceMembership(ctx, tn.ws.ID, bob)
+		if err != nil {
+			return err
+		}
+		m.Role = roster.RoleMember
+		return tx.UpdateWorkspaceMembership(ctx, m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := role(); got != "viewer" {
+		t.Fatalf("a change no replica was told of showed at once: %s", got)
+	}
+	env.Clock.Advance(50 * time.Second)
+	if got := role(); got != "viewer" {
+		t.Errorf("the check that found the entry due waited for the database: %s", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for role() != "member" {
+		if time.Now().After(deadline) {
+			t.Fatal("the entry was not reloaded in the background")
+		}
+		time.Sleep(5 * time.Millisecond) // the reload runs on its own goroutine
+	}
 }

@@ -8,10 +8,35 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-// userAccess is one user's memberships, as the check path keeps them.
+// userAccess is one user's memberships, as the check path keeps them:
+// only what a decision reads, so that a replica holds a million memberships
+// in a little memory.
 type userAccess struct {
-	orgs       map[string]roster.OrgMembership       // by organisation id
-	workspaces map[string]roster.WorkspaceMembership // by workspace id
+	orgs       map[string]roster.OrgMembership // by organisation id
+	workspaces map[string]heldRole             // by workspace id
+}
+
+// heldRole is a workspace membership as a decision reads it. Its strings
+// are the enum constants, not copies read from the database.
+type heldRole struct {
+	role      roster.WorkspaceRole
+	source    roster.MembershipSource
+	expiresAt *time.Time
+}
+
+func holdRole(m roster.WorkspaceMembership) heldRole {
+	return heldRole{role: canonical(m.Role, roster.WorkspaceRoles), source: canonical(m.Source, roster.MembershipSources), expiresAt: m.ExpiresAt}
+}
+
+// canonical returns the constant equal to v, so that a cached value shares
+// its storage; a value outside the enum is kept as it is.
+func canonical[T ~string](v T, all []T) T {
+	for _, c := range all {
+		if c == v {
+			return c
+		}
+	}
+	return v
 }
 
 func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userAccess, error) {
@@ -23,12 +48,12 @@ func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userA
 	if err != nil {
 		return nil, err
 	}
-	ua := &userAccess{orgs: make(map[string]roster.OrgMembership, len(orgs)), workspaces: make(map[string]roster.WorkspaceMembership, len(wss))}
+	ua := &userAccess{orgs: make(map[string]roster.OrgMembership, len(orgs)), workspaces: make(map[string]heldRole, len(wss))}
 	for _, m := range orgs {
 		ua.orgs[m.OrgID] = m
 	}
 	for _, m := range wss {
-		ua.workspaces[m.WorkspaceID] = m
+		ua.workspaces[m.WorkspaceID] = holdRole(m)
 	}
 	return ua, nil
 }
@@ -44,8 +69,8 @@ func (ua *userAccess) orgMembership(orgID string) *roster.OrgMembership {
 // in returns the user's effective access to workspace w at now.
 func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 	var direct *roster.WorkspaceMembership
-	if m, ok := ua.workspaces[w.ID]; ok {
-		direct = &m
+	if h, ok := ua.workspaces[w.ID]; ok {
+		direct = &roster.WorkspaceMembership{Role: h.role, Source: h.source, ExpiresAt: h.expiresAt}
 	}
 	return roster.EffectiveAccess(direct, ua.orgMembership(w.OrgID), now)
 }

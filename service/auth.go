@@ -16,6 +16,13 @@ import (
 // invalidation were somehow lost; invalidations normally arrive at once.
 const authCacheTTL = time.Minute
 
+// authCacheRefresh is when an entry still in use is reloaded in the
+// background: the request that finds it due is answered from memory, and
+// a hot user or workspace never waits for the database when its minute is
+// up (on PostgreSQL that wait was four round trips, every minute, for
+// every hot key).
+const authCacheRefresh = 45 * time.Second
+
 // touchInterval bounds last_used_at writes to one per token per interval.
 const touchInterval = time.Minute
 
@@ -29,8 +36,9 @@ const touchInterval = time.Minute
 // concurrent loads of one key are merged); forgetting everything swaps in
 // empty caches, so a load still running lands in the discarded ones.
 type authCache struct {
-	sets atomic.Pointer[cacheSet]
-	size int
+	sets  atomic.Pointer[cacheSet]
+	size  int
+	clock otter.Clock // nil: the wall clock
 	// current reports whether cached entries may be used: only while the
 	// replica provably hears other replicas' invalidations.
 	current func() bool
@@ -61,29 +69,45 @@ type tokenEntry struct {
 	touched atomic.Int64 // unix nanoseconds of the last last_used_at write we know of
 }
 
-func newAuthCache(size int) *authCache {
-	c := &authCache{size: size}
-	c.sets.Store(newCacheSet(size))
+func newAuthCache(size int) *authCache { return newAuthCacheAt(size, nil) }
+
+// newAuthCacheAt is a cache whose entries age by clock (nil: the wall
+// clock), so that tests can age them.
+func newAuthCacheAt(size int, clock otter.Clock) *authCache {
+	c := &authCache{size: size, clock: clock}
+	c.sets.Store(c.newSet())
 	return c
 }
 
-func newCacheSet(size int) *cacheSet {
+func (c *authCache) newSet() *cacheSet {
 	return &cacheSet{
-		tokens:      newCache[*tokenEntry](size),
-		users:       newCache[roster.User](size),
-		access:      newCache[*userAccess](size),
-		workspaces:  newCache[roster.Workspace](size),
-		resources:   newCache[*resourceEntry](size),
-		resourceIDs: newCache[string](size),
+		tokens:      newCache[*tokenEntry](c.size, c.clock),
+		users:       newCache[roster.User](c.size, c.clock),
+		access:      newCache[*userAccess](c.size, c.clock),
+		workspaces:  newCache[roster.Workspace](c.size, c.clock),
+		resources:   newCache[*resourceEntry](c.size, c.clock),
+		resourceIDs: newCache[string](c.size, c.clock),
 	}
 }
 
-func newCache[V any](size int) *otter.Cache[string, V] {
+func newCache[V any](size int, clock otter.Clock) *otter.Cache[string, V] {
 	return otter.Must(&otter.Options[string, V]{
-		MaximumSize:      size,
-		ExpiryCalculator: otter.ExpiryWriting[string, V](authCacheTTL),
+		MaximumSize:       size,
+		ExpiryCalculator:  otter.ExpiryWriting[string, V](authCacheTTL),
+		RefreshCalculator: otter.RefreshWriting[string, V](authCacheRefresh),
+		// A refresh that fails leaves the entry to expire and be loaded
+		// by a request, which reports the error.
+		Logger: &otter.NoopLogger{},
+		Clock:  clock,
 	})
 }
+
+// serviceClock ages cache entries by a service's clock. It gives no ticks:
+// entries expire when read, not by a periodic clean-up.
+type serviceClock struct{ now roster.Clock }
+
+func (c serviceClock) NowNano() int64                      { return c.now().UnixNano() }
+func (c serviceClock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // Invalidation messages: a token (by hash), a user (their status and
 // memberships), a workspace, a resource (and its shares); "" drops
@@ -115,7 +139,7 @@ func (c *authCache) apply(msg string) {
 	case strings.HasPrefix(msg, resourceMessagePrefix):
 		set.resources.Invalidate(strings.TrimPrefix(msg, resourceMessagePrefix))
 	default:
-		c.sets.Store(newCacheSet(c.size))
+		c.sets.Store(c.newSet())
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/webhook"
 )
@@ -87,6 +89,10 @@ var _ roster.Services = (*Service)(nil)
 
 // New returns a service on store.
 func New(store roster.Store, opts Options) *Service {
+	var cacheClock otter.Clock // the wall clock, unless the caller set another
+	if opts.Clock != nil {
+		cacheClock = serviceClock{opts.Clock}
+	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -105,7 +111,7 @@ func New(store roster.Store, opts Options) *Service {
 	s := &Service{store: store, clock: opts.Clock, log: opts.Logger,
 		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL,
 		origin: rand.Text(), supportRole: opts.SupportRole, noSealer: opts.NoSealer}
-	s.auth, s.fills = newAuthCache(opts.AuthCacheSize), newCacheFills(store)
+	s.auth, s.fills = newAuthCacheAt(opts.AuthCacheSize, cacheClock), newCacheFills(store)
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current
 	s.hub = newEventHub(s, opts.StreamBuffer, opts.StreamPoll)

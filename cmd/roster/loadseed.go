@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -21,7 +24,7 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-// seedClockLag is how far behind the seeding replica's clock runs: an
+// seedClockLag is how far behind the seeding replica's clock stands: an
 // import takes only expiries in the future, and the dataset wants half of
 // its expiring memberships already past when the load starts.
 const seedClockLag = time.Hour + time.Minute
@@ -32,7 +35,10 @@ const seedClockLag = time.Hour + time.Minute
 // reads back the ids the import gave.
 func seedByImport(ctx context.Context, db *store.DB, cfg loadConfig, out io.Writer) (dataset, int, error) {
 	body, records, memberships := importRecords(cfg)
-	lagging := func() time.Time { return time.Now().Add(-seedClockLag) }
+	// A clock stopped before every expiry in the body, however long the
+	// import takes.
+	seedNow := time.Now().Add(-seedClockLag)
+	lagging := func() time.Time { return seedNow }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := service.New(db, service.Options{Logger: log, Clock: lagging, NoSealer: true})
 	_, token, err := svc.EnsureAdmin(roster.WithActor(ctx, roster.SystemActor()), "importer@localhost")
@@ -48,26 +54,58 @@ func seedByImport(ctx context.Context, db *store.DB, cfg loadConfig, out io.Writ
 	defer srv.Close()
 
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+ln.Addr().String()+"/v1/import", bytes.NewReader(body))
+	created := 0
+	for part := range importParts(body, httpapi.DefaultMaxImportBytes) {
+		n, err := postImport(ctx, "http://"+ln.Addr().String(), token, part)
+		if err != nil {
+			return dataset{}, 0, err
+		}
+		created += n
+	}
+	took := time.Since(start)
+	fmt.Fprintf(out, "import: %d records (%d MB of NDJSON) in %v: %.0f records/s (%d created)\n",
+		records, len(body)>>20, took.Round(time.Millisecond), float64(records)/took.Seconds(), created)
+	d, err := readBack(ctx, db, cfg)
+	return d, memberships, err
+}
+
+// importParts splits an import body at line ends into parts of at most
+// limit bytes: records refer only to earlier lines, so parts sent in order
+// import as the whole would.
+func importParts(body []byte, limit int) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(body) > 0 {
+			n := len(body)
+			if n > limit {
+				n = bytes.LastIndexByte(body[:limit], '\n') + 1
+			}
+			if !yield(body[:n]) {
+				return
+			}
+			body = body[n:]
+		}
+	}
+}
+
+// postImport sends one import request and returns how many records it
+// created; any failed record is an error.
+func postImport(ctx context.Context, base, token string, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/import", bytes.NewReader(body))
 	if err != nil {
-		return dataset{}, 0, err
+		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return dataset{}, 0, err
+		return 0, err
 	}
 	defer res.Body.Close()
 	var result httpapi.ImportResult
 	if err := json.NewDecoder(res.Body).Decode(&result); err != nil || res.StatusCode != http.StatusOK || result.Failed > 0 {
-		return dataset{}, 0, fmt.Errorf("import: status %d, %+v (%v)", res.StatusCode, result, err)
+		return 0, fmt.Errorf("import: status %d, %d failed, first %+v (%v)", res.StatusCode, result.Failed, result.Errors[:min(3, len(result.Errors))], err)
 	}
-	took := time.Since(start)
-	fmt.Fprintf(out, "import: %d records (%d MB of NDJSON) in %v: %.0f records/s (%d created)\n",
-		records, len(body)>>20, took.Round(time.Millisecond), float64(records)/took.Seconds(), result.Created)
-	d, err := readBack(ctx, db, cfg)
-	return d, memberships, err
+	return result.Created, nil
 }
 
 // importRecords is the dataset as an import body. Each user belongs to one
@@ -179,9 +217,10 @@ func readBack(ctx context.Context, db *store.DB, cfg loadConfig) (dataset, error
 
 // reportMemory prints what the process holds once every user and workspace
 // is cached: its resident memory (the load driver's copy of the dataset
-// included) and the Go heap in use after a collection.
-func reportMemory(out io.Writer) {
-	runtime.GC()
+// included) and the Go heap in use, after a collection that returns what
+// the seeding freed to the system.
+func reportMemory(out io.Writer, profile string) error {
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss := "unknown"
@@ -194,4 +233,13 @@ func reportMemory(out io.Writer) {
 	}
 	fmt.Fprintf(out, "memory with every user and workspace cached: resident %s, Go heap in use %d MB (the driver's copy of the dataset included)\n",
 		rss, ms.HeapInuse>>20)
+	if profile == "" {
+		return nil
+	}
+	f, err := os.Create(profile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.WriteHeapProfile(f)
 }

@@ -39,6 +39,7 @@ type loadConfig struct {
 	writers     int // membership writers to measure after the checks; 0: none
 	seed        uint64
 	cpuProfile  string // where to write a CPU profile of the measured runs
+	memProfile  string // where to write a heap profile once everything is cached
 	ceiling     bool   // also measure a trivial in-memory server behind the same driver
 	cold        int    // users whose first check is measured, at concurrency 1 and again 8
 	seal        bool   // chain the audit log as serve does (off: to measure what sealing costs)
@@ -70,6 +71,7 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.writers, "writers", 0, "then measure membership writes (PUT and DELETE /v1/workspaces/{ws}/members/{user}) from this many concurrent writers")
 	cmd.Flags().Uint64Var(&cfg.seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and driver) to this file")
+	cmd.Flags().StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile to this file once every user and workspace is cached")
 	cmd.Flags().IntVar(&cfg.resources, "resources", 0, "also seed this many resources (three in ten shared with another workspace, one in ten with a guest) and measure checks on them")
 	cmd.Flags().BoolVar(&cfg.ceiling, "ceiling", true, "also measure a trivial in-memory server answering the same checks behind the same driver: the ceiling of HTTP and JSON here")
 	cmd.Flags().IntVar(&cfg.cold, "cold", 1000, "first measure the first check of this many users at concurrency 1, and of as many others at 8 (cold: in no cache)")
@@ -170,7 +172,9 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		return err
 	}
 	fmt.Fprintf(out, "users and workspaces first checked (from the database, 1,000 checks a batch): %d users in %v\n", len(data.users), time.Since(start).Round(time.Millisecond))
-	reportMemory(out)
+	if err := reportMemory(out, cfg.memProfile); err != nil {
+		return err
+	}
 	if len(data.resources) > 0 {
 		// A server that has run a while holds the resources it is asked
 		// about, as it holds the workspaces; load them as the seed did.
