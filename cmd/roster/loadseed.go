@@ -243,3 +243,33 @@ func reportMemory(out io.Writer, profile string) error {
 	defer f.Close()
 	return pprof.WriteHeapProfile(f)
 }
+
+// awaitExpiries waits until the tasks of the memberships that have already
+// expired have ended them: the import scheduled each membership's end, and
+// the load should not be measured while the replica catches up on them.
+func awaitExpiries(ctx context.Context, out io.Writer, db *store.DB, data dataset) error {
+	now, due := time.Now(), 0
+	for _, ms := range data.access.direct {
+		for _, m := range ms {
+			if m.ExpiresAt != nil && !m.ExpiresAt.After(now) {
+				due++
+			}
+		}
+	}
+	start := time.Now()
+	for {
+		counts, err := db.CountTasks(ctx)
+		if err != nil {
+			return err
+		}
+		if counts[roster.TaskMembershipExpiry][roster.TaskCompleted] >= due {
+			break
+		}
+		if time.Since(start) > 5*time.Minute {
+			return fmt.Errorf("%d memberships had expired; their tasks ended %d in 5 minutes", due, counts[roster.TaskMembershipExpiry][roster.TaskCompleted])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Fprintf(out, "%d memberships that had expired ended by their tasks in %v\n", due, time.Since(start).Round(time.Millisecond))
+	return nil
+}

@@ -162,6 +162,9 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("the service did not start listening")
 	}
+	if err := awaitExpiries(ctx, out, db, data); err != nil {
+		return err
+	}
 	if err := measureCold(ctx, out, base, token, data, cfg.cold); err != nil {
 		return err
 	}
