@@ -62,13 +62,6 @@ type ImportService interface {
 	Import(ctx context.Context, records []ImportRecord, dryRun bool) (ImportResult, error)
 }
 
-// ImportKeys name what a part of an import refers to.
-type ImportKeys struct {
-	ExternalIDs []string
-	EmailKeys   []string
-	OrgSlugs    []string
-}
-
 // ImportState is the stored state an import's records act on: the
 // workspaces of some organisations, and the memberships and seats of some
 // users there.

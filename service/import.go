@@ -148,9 +148,8 @@ func (s *Service) importChunk(c *change, records []roster.ImportRecord) (importT
 	for _, r := range valid {
 		mark := m.mark()
 		o, err := m.apply(r)
-		var domain *roster.Error
 		switch {
-		case errors.As(err, &domain):
+		case brokenRule(err):
 			m.restore(mark)
 			fail(r, err)
 		case err != nil:
@@ -273,6 +272,17 @@ func checkExpiry(now, at time.Time) (time.Time, error) {
 		return t, roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "expires_at must be before the year 10000")
 	}
 	return t, nil
+}
+
+// brokenRule reports whether err is the record's fault: a rule it breaks
+// or something it names that is not there. A database that fails, or
+// anything else, fails the chunk instead: the record was not judged.
+func brokenRule(err error) bool {
+	var e *roster.Error
+	if !errors.As(err, &e) || errors.Is(err, roster.ErrUniqueViolation) || errors.Is(err, roster.ErrNotFound) {
+		return false
+	}
+	return e.Kind != roster.KindInternal && e.Kind != roster.KindUnavailable
 }
 
 func errImportRef(kind, code, ref string) error {
