@@ -9,6 +9,8 @@ import (
 
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/internal/rostertest"
+	"github.com/roster-dev/roster/service"
+	"github.com/roster-dev/roster/store"
 )
 
 type importResult struct {
@@ -376,4 +378,73 @@ func TestImportReplaysByIdempotencyKey(t *testing.T) {
 			t.Errorf("the same key again: %s, want the first answer replayed", again.counts())
 		}
 	})
+}
+
+// TestImportAgainstAFailingDatabase: an import to a replica whose database
+// goes silent is a 503 within the deadline and writes nothing; one cut
+// short by reset connections leaves whole chunks only, and the same import
+// sent again finishes it.
+func TestImportAgainstAFailingDatabase(t *testing.T) {
+	t.Parallel()
+	const chunkDeadline = 3 * time.Second // a chunk of 2,000 records takes a while under the race detector
+	a := rostertest.NewEnv(t, rostertest.Postgres)
+	proxied, proxy := rostertest.ProxyPostgres(t, a.DSN)
+	b := rostertest.NewReplica(t, rostertest.Postgres, proxied, a.Clock,
+		rostertest.WithService(func(o *service.Options) { o.ImportChunkTimeout = chunkDeadline }),
+		rostertest.WithStore(func(o *store.Options) { o.Timeout = deadline }))
+	records := []rec{{"type": "user", "email": "owner@acme.example"}, {"type": "org", "slug": "acme", "name": "Acme", "owner": "owner@acme.example"},
+		{"type": "workspace", "org": "acme", "slug": "main", "name": "Main", "owner": "owner@acme.example"}}
+	for i := range 2500 { // three chunks
+		email := fmt.Sprintf("u%d@acme.example", i)
+		records = append(records, rec{"type": "user", "email": email}, rec{"type": "membership", "org": "acme", "workspace": "main", "user": email, "role": "member"})
+	}
+	body := ndjson(t, records...)
+	send := func() *rostertest.Response {
+		return b.TryWith(patient, rostertest.Req{Method: "POST", Path: "/v1/import", Token: a.AdminToken, Body: body,
+			Headers: map[string]string{"Content-Type": "application/x-ndjson"}})
+	}
+
+	b.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/orgs", Token: a.AdminToken}) // the replica knows the token
+	proxy.Blackhole()
+	start := time.Now()
+	if res := send(); res.Status != 503 || res.Code(t) != "database_unavailable" {
+		t.Errorf("an import against a silent database: %d %s", res.Status, res.Body)
+	}
+	if took := time.Since(start); took > chunkDeadline+2*time.Second {
+		t.Errorf("the refusal took %v, a chunk's deadline is %v", took, chunkDeadline)
+	}
+	proxy.Restore()
+	var users struct{ Data []rostertest.User }
+	a.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/users?q=acme.example", Token: a.AdminToken}).JSON(t, &users)
+	if len(users.Data) != 0 {
+		t.Fatalf("a refused import wrote %d users", len(users.Data))
+	}
+
+	done := make(chan *rostertest.Response)
+	go func() { done <- send() }()
+	for range 3 { // connections reset under the import
+		time.Sleep(50 * time.Millisecond)
+		proxy.Reset()
+	}
+	if res := <-done; res.Status != 200 && res.Status != 503 {
+		t.Errorf("an import whose connections were reset: %d %s", res.Status, res.Body)
+	}
+	var res importResult
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		r := send()
+		if r.Status == 200 {
+			r.JSON(t, &res)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not go through once the resets stopped: %d %s", r.Status, r.Body)
+		}
+	}
+	if res.Failed != 0 || res.Created+res.Unchanged != len(records) {
+		t.Errorf("the import sent again: %s (%s)", res.counts(), res.codes())
+	}
+	var orgs struct{ Data []rostertest.Org }
+	a.Expect(200, rostertest.Req{Method: "GET", Path: "/v1/orgs", Token: a.AdminToken}).JSON(t, &orgs)
+	tn := tenant{env: a, org: orgs.Data[0], aliceToken: a.AdminToken}
+	tn.wantUsed(t, "the owner and every member, once each", 2501)
 }

@@ -40,6 +40,8 @@ func (s *Service) Import(ctx context.Context, records []roster.ImportRecord, dry
 	total := roster.ImportResult{Errors: []roster.ImportError{}}
 	if dryRun {
 		var tallies []importTally
+		ctx, cancel := context.WithTimeout(ctx, time.Duration(len(chunks))*s.chunkTimeout)
+		defer cancel()
 		err := s.update(ctx, func(c *change) error {
 			tallies = tallies[:0]
 			for _, part := range chunks {
@@ -85,6 +87,7 @@ const statisticsAfter = 10_000
 func (s *Service) importWithRetry(ctx context.Context, part []roster.ImportRecord, refreshStatistics bool) (importTally, error) {
 	for attempt := 1; ; attempt++ {
 		var t importTally
+		ctx, cancel := context.WithTimeout(ctx, s.chunkTimeout)
 		err := s.update(ctx, func(c *change) error {
 			if refreshStatistics {
 				if err := c.tx.RefreshStatistics(c.ctx); err != nil {
@@ -95,6 +98,7 @@ func (s *Service) importWithRetry(ctx context.Context, part []roster.ImportRecor
 			t, err = s.importChunk(c, part)
 			return err
 		})
+		cancel()
 		if err == nil || !errors.Is(err, roster.ErrUniqueViolation) || attempt == importAttempts {
 			return t, err
 		}

@@ -58,6 +58,10 @@ type Options struct {
 	// SupportRole is the workspace role a staff support session grants
 	// (default admin).
 	SupportRole roster.WorkspaceRole
+	// ImportChunkTimeout bounds each transaction of a bulk import (one
+	// chunk of records): a database that goes silent fails the import
+	// within it, whatever the import's own deadline. Default 30 s.
+	ImportChunkTimeout time.Duration
 	// NoSealer leaves the audit log unchained on this replica: only for
 	// measuring what sealing costs (roster loadtest --seal=false).
 	NoSealer bool
@@ -83,6 +87,7 @@ type Service struct {
 	supportRole         roster.WorkspaceRole
 	noSealer            bool
 	fills               cacheFills
+	chunkTimeout        time.Duration
 }
 
 var _ roster.Services = (*Service)(nil)
@@ -108,9 +113,12 @@ func New(store roster.Store, opts Options) *Service {
 	if opts.MaxStaleness <= 0 {
 		opts.MaxStaleness = time.Second
 	}
+	if opts.ImportChunkTimeout <= 0 {
+		opts.ImportChunkTimeout = 30 * time.Second
+	}
 	s := &Service{store: store, clock: opts.Clock, log: opts.Logger,
 		actions: opts.Actions, restrictOrgCreation: opts.RestrictOrgCreation, inviteURL: opts.InviteURL,
-		origin: rand.Text(), supportRole: opts.SupportRole, noSealer: opts.NoSealer}
+		origin: rand.Text(), supportRole: opts.SupportRole, noSealer: opts.NoSealer, chunkTimeout: opts.ImportChunkTimeout}
 	s.auth, s.fills = newAuthCacheAt(opts.AuthCacheSize, cacheClock), newCacheFills(store)
 	s.hearing = newHearing(s.origin, s.auth, opts.MaxStaleness, s.log)
 	s.auth.current = s.hearing.current
