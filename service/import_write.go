@@ -22,8 +22,10 @@ func (m *importModel) write() error {
 		case iu.orig == nil:
 			rows.Users = append(rows.Users, iu.u)
 		case !sameUser(iu.u, *iu.orig):
+			// A clash here is a concurrent writer's new user: the chunk
+			// is read and applied again, and the record then sees it.
 			if err := c.tx.UpdateUser(c.ctx, iu.u); err != nil {
-				return uniqueUserConflict(c.ctx, c.tx, iu.u, err)
+				return err
 			}
 		}
 	}
