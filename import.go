@@ -77,8 +77,12 @@ type ImportStore interface {
 	// FindUsers returns the users, not deleted, with any of the external
 	// ids or email keys; one found by both may come twice.
 	FindUsers(ctx context.Context, externalIDs, emailKeys []string) ([]User, error)
-	// FindOrgs returns the organisations, not deleted, with any of the slugs.
+	// FindOrgs returns the organisations, not deleted, with any of the
+	// slugs, in id order. In a write transaction it also takes their locks,
+	// in that order, as LockOrg does.
 	FindOrgs(ctx context.Context, slugs []string) ([]Org, error)
+	// CountSeatsOf is CountSeats for many organisations at once.
+	CountSeatsOf(ctx context.Context, orgIDs []string, now time.Time) (map[string]SeatCounts, error)
 	// ImportState reads the workspaces (not deleted) of orgIDs, and the
 	// memberships and seats there of userIDs.
 	ImportState(ctx context.Context, orgIDs, userIDs []string) (ImportState, error)

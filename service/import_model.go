@@ -1,8 +1,6 @@
 package service
 
 import (
-	"cmp"
-	"errors"
 	"maps"
 	"slices"
 
@@ -85,23 +83,27 @@ func loadImportModel(c *change, records []roster.ImportRecord) (*importModel, er
 			ref(r.User)
 		}
 	}
-	found, err := c.tx.FindOrgs(c.ctx, slices.Sorted(maps.Keys(slugs)))
+	locked, err := c.tx.FindOrgs(c.ctx, slices.Sorted(maps.Keys(slugs))) // and locks them
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(found, func(a, b roster.Org) int { return cmp.Compare(a.ID, b.ID) })
 	m := &importModel{c: c, byID: map[string]*importUser{}, byExt: map[string]*importUser{}, byEmail: map[string]*importUser{}, bySlug: map[string]*importOrg{}}
 	var orgIDs []string
-	for _, o := range found {
-		org, err := c.lockOrg(o.ID)
-		if errors.Is(err, roster.ErrNotFound) {
-			continue // deleted since: its records find no organisation
-		}
-		if err != nil {
-			return nil, err
-		}
+	for _, org := range locked {
+		c.holds(org.ID)
 		m.addOrg(org, false)
 		orgIDs = append(orgIDs, org.ID)
+	}
+	counts, err := c.tx.CountSeatsOf(c.ctx, orgIDs, c.now)
+	if err != nil {
+		return nil, err
+	}
+	for _, io := range m.orgs {
+		c := counts[io.org.ID]
+		if c == nil {
+			c = roster.SeatCounts{}
+		}
+		io.counts, io.countsBefore = c, maps.Clone(c)
 	}
 	users, err := c.tx.FindUsers(c.ctx, slices.Sorted(maps.Keys(exts)), slices.Sorted(maps.Keys(emails)))
 	if err != nil {

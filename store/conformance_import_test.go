@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/rostertest"
@@ -75,6 +76,14 @@ func TestImportRowsRoundTrip(t *testing.T) {
 		}
 		if c := counts(); c["member"] != 1 || c["admin"] != 1 {
 			t.Errorf("counts after two new seats: %v", c)
+		}
+		expiring := newSeat(other.ID, u1.ID, "member", ptr(t0.Add(time.Hour)))
+		write(t, db, func(tx roster.Tx) error { return tx.ReplaceSeats(ctx, []roster.SeatChange{{New: expiring}}) })
+		for at, want := range map[time.Time]int{t0: 1, t0.Add(time.Hour): 0} { // a seat whose time is up no longer counts
+			all, err := db.CountSeatsOf(ctx, []string{acme.ID, other.ID}, at)
+			if err != nil || all[acme.ID]["member"] != 1 || all[acme.ID]["admin"] != 1 || all[other.ID]["member"] != want {
+				t.Errorf("CountSeatsOf at %v: %v %v", at, all, err)
+			}
 		}
 		write(t, db, func(tx roster.Tx) error {
 			return tx.ReplaceSeats(ctx, []roster.SeatChange{{Old: seat, New: newSeat(acme.ID, u0.ID, "owner", nil)},

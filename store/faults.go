@@ -141,7 +141,10 @@ func classifyFault(err error) *roster.Error {
 		errors.Is(err, io.ErrUnexpectedEOF),
 		errors.As(err, &connectErr),
 		errors.As(err, &netErr),
-		pgconn.Timeout(err):
+		pgconn.Timeout(err),
+		// pgx's own "conn closed" (a connection a reset has closed, handed
+		// out again) and the like: the statement never reached the server.
+		pgconn.SafeToRetry(err):
 		return roster.ErrUnavailable
 	}
 	return nil

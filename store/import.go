@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster"
 )
@@ -57,11 +59,57 @@ func (q queries) FindUsers(ctx context.Context, externalIDs, emailKeys []string)
 
 func (q queries) FindOrgs(ctx context.Context, slugs []string) ([]roster.Org, error) {
 	var out []roster.Org
-	return out, chunked(slugs, func(part []string) error {
+	err := chunked(slugs, func(part []string) error {
 		rows, err := q.query(ctx, `SELECT `+orgColumns+` FROM orgs WHERE deleted_at IS NULL AND slug IN `+inList(len(part)), anys(part)...)
 		orgs, err := collect(rows, err, func(r *sql.Rows) (roster.Org, error) { return scanOrg(r) })
 		out = append(out, orgs...)
 		return err
+	})
+	slices.SortFunc(out, func(a, b roster.Org) int { return strings.Compare(a.ID, b.ID) })
+	if err != nil || q.forUpdate() == "" {
+		return out, err
+	}
+	// Lock them in id order, as every writer that locks several does, and
+	// read them again as they are once locked.
+	ids := make([]string, len(out))
+	for i, o := range out {
+		ids[i] = o.ID
+	}
+	out = out[:0]
+	return out, chunked(ids, func(part []string) error {
+		rows, err := q.query(ctx, `SELECT `+orgColumns+` FROM orgs WHERE deleted_at IS NULL AND id IN `+inList(len(part))+
+			` ORDER BY id`+q.forUpdate(), anys(part)...)
+		orgs, err := collect(rows, err, func(r *sql.Rows) (roster.Org, error) { return scanOrg(r) })
+		out = append(out, orgs...)
+		return err
+	})
+}
+
+func (q queries) CountSeatsOf(ctx context.Context, orgIDs []string, now time.Time) (map[string]roster.SeatCounts, error) {
+	out := map[string]roster.SeatCounts{}
+	return out, chunked(orgIDs, func(part []string) error {
+		in := inList(len(part))
+		args := append(anys(part), anys(part)...)
+		rows, err := q.query(ctx, `SELECT org_id, role, n FROM seat_counts WHERE org_id IN `+in+` AND n <> 0
+			UNION ALL SELECT org_id, role, -COUNT(*) FROM seat_holders WHERE org_id IN `+in+` AND until IS NOT NULL AND until <= ?
+			GROUP BY org_id, role`, append(args, ts(now))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var orgID string
+			var role roster.SeatRole
+			var n int
+			if err := rows.Scan(&orgID, &role, &n); err != nil {
+				return err
+			}
+			if out[orgID] == nil {
+				out[orgID] = roster.SeatCounts{}
+			}
+			out[orgID][role] += n
+		}
+		return rows.Err()
 	})
 }
 
