@@ -379,13 +379,6 @@ func (m *importModel) setOrgMember(io *importOrg, userID string, role roster.Org
 // (settleOrgSeats): a change that seats them anew must fit the cap.
 func (m *importModel) settle(io *importOrg, p *orgPerson) error {
 	c := m.c
-	if io.counts == nil {
-		counts, err := c.tx.CountSeats(c.ctx, io.org.ID, c.now)
-		if err != nil {
-			return err
-		}
-		io.counts, io.countsBefore = counts, maps.Clone(counts)
-	}
 	var wms []roster.WorkspaceMembership
 	for wsID, wm := range p.ws {
 		if iw := io.byID[wsID]; iw != nil && iw.w.ArchivedAt == nil {
@@ -414,7 +407,7 @@ func (m *importModel) settle(io *importOrg, p *orgPerson) error {
 		return errSeatCap(io.counts.Used(io.org.Plan), pending, *cap)
 	}
 	m.saveOrg(io)
-	io.counts, p.current, p.settled = after, seat, true
+	io.counts, p.current = after, seat
 	return nil
 }
 

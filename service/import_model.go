@@ -35,7 +35,7 @@ type importOrg struct {
 	bySlug       map[string]*importWorkspace
 	byID         map[string]*importWorkspace
 	people       map[string]*orgPerson // by user id
-	counts       roster.SeatCounts     // seats held now, once read
+	counts       roster.SeatCounts     // seats held now
 	countsBefore roster.SeatCounts
 }
 
@@ -54,7 +54,6 @@ type orgPerson struct {
 	ended      []roster.WorkspaceMembership           // stored memberships this import ended
 	seat       roster.Seat                            // as stored
 	current    roster.Seat                            // as the import leaves it
-	settled    bool                                   // current is computed
 }
 
 // loadImportModel locks the organisations the records name and reads what
@@ -254,13 +253,13 @@ func (m *importModel) savePerson(p *orgPerson) {
 	for id, wm := range p.ws {
 		ws[id] = *wm
 	}
-	ended, current, settled := len(p.ended), p.current, p.settled
+	ended, current := len(p.ended), p.current
 	m.undo = append(m.undo, func() {
 		p.member = member
 		p.ws = make(map[string]*roster.WorkspaceMembership, len(ws))
 		for id, wm := range ws {
 			p.ws[id] = &wm
 		}
-		p.ended, p.current, p.settled = p.ended[:ended], current, settled
+		p.ended, p.current = p.ended[:ended], current
 	})
 }

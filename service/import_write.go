@@ -53,7 +53,7 @@ func (m *importModel) write() error {
 			if err := m.writePerson(p, &rows, &tasks); err != nil {
 				return err
 			}
-			if p.settled && !sameSeat(p.current, p.seat) {
+			if !sameSeat(p.current, p.seat) {
 				seats = append(seats, roster.SeatChange{Old: p.seat, New: p.current})
 			}
 		}
@@ -68,9 +68,6 @@ func (m *importModel) write() error {
 		return err
 	}
 	for _, io := range m.orgs {
-		if io.counts == nil {
-			continue
-		}
 		p := io.org.Plan
 		if io.countsBefore.Used(p) == io.counts.Used(p) && maps.Equal(breakdown(io.countsBefore), breakdown(io.counts)) {
 			continue
