@@ -26,6 +26,7 @@ type Services interface {
 	SupportService
 	ResourceService
 	ImportService
+	ConsoleService
 	Hearing
 	Stats
 }

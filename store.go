@@ -19,6 +19,7 @@ type Reader interface {
 	ChainStore
 	ResourceStore
 	ImportStore
+	ConsoleStore
 }
 
 // Tx is a write transaction: it reads its own writes, and everything written
@@ -37,6 +38,7 @@ type Tx interface {
 	ChainWriter
 	ResourceWriter
 	ImportWriter
+	ConsoleWriter
 	// Notify queues an invalidation message that other replicas receive only
 	// if the transaction commits.
 	Notify(ctx context.Context, message string) error
@@ -46,6 +48,7 @@ type Tx interface {
 type Store interface {
 	Reader
 	TokenToucher
+	ConsoleToucher
 	IdempotencyWriter
 	TaskQueue
 	// Update runs fn in a write transaction and commits if fn returns nil.

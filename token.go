@@ -78,10 +78,14 @@ func (t Token) Usable(now time.Time) error {
 
 // NewTokenSecret returns a fresh plaintext token of the kind: its visible
 // prefix followed by 32 random bytes in the URL-safe base64 alphabet.
-func NewTokenSecret(kind TokenKind) string {
+func NewTokenSecret(kind TokenKind) string { return newSecret(kind.Prefix()) }
+
+// newSecret is prefix followed by 32 random bytes in the URL-safe base64
+// alphabet.
+func newSecret(prefix string) string {
 	b := make([]byte, tokenSecretBytes)
 	rand.Read(b) // never fails; see crypto/rand
-	return kind.Prefix() + base64.RawURLEncoding.EncodeToString(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // HashToken returns the stored form of a token: its hex SHA-256.

@@ -62,6 +62,17 @@ var statusOf = map[roster.Kind]int{
 	roster.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
+// StatusOf is the status, code and message a front end answers an error
+// with, by the one table above; the console shows errors by it too. An
+// error without a domain code is a bug or an outage: a bare 500.
+func StatusOf(err error) (status int, code, message string) {
+	var e *roster.Error
+	if !errors.As(err, &e) || e.Kind == roster.KindInternal {
+		return http.StatusInternalServerError, roster.CodeInternal, "an unexpected error occurred; it has been logged"
+	}
+	return statusOf[e.Kind], e.Code, e.Message
+}
+
 // retryAfterSeconds is what a 503 tells clients to wait before retrying.
 const retryAfterSeconds = "1"
 

@@ -57,7 +57,13 @@ type Options struct {
 	// ImportTimeout bounds one POST /v1/import in place of RequestTimeout.
 	// Default DefaultImportTimeout.
 	ImportTimeout time.Duration
+	// Console, when set, serves the admin console at /console/, behind the
+	// same logging, metrics and deadlines as the API.
+	Console http.Handler
 }
+
+// consolePath is where the admin console is served.
+const consolePath = "/console/"
 
 // Server is Roster's HTTP API.
 type Server struct {
@@ -154,6 +160,9 @@ func New(svc roster.Services, store Idempotency, opts Options) *Server {
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.requireAuth)
 	s.routes()
+	if opts.Console != nil {
+		s.mux.Handle(consolePath, opts.Console)
+	}
 	s.checkOps = checkOpsOf(s.api)
 	s.handler = s.observe(s.bounded(s.authenticate(s.plainText(s.idempotent(http.HandlerFunc(s.route))))))
 	return s

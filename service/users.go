@@ -189,6 +189,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p roster.UserPatch)
 				return roster.Errorf(roster.KindConflict, roster.CodeLastOwner, "the user is the last active owner of %d organisation(s) and %d workspace(s)", len(orgs), len(wss)).
 					With("org_ids", orgs).With("workspace_ids", wss)
 			}
+			// Signed-in consoles end for good: reactivation signs nobody back in.
+			if err := c.tx.EndUserConsoleSessions(ctx, id, c.now); err != nil {
+				return err
+			}
 		}
 		if reason, ends := supportEndFor(before, after); ends {
 			if err := c.endSupportSessions(roster.SupportFilter{UserID: id}, reason, true); err != nil {
@@ -311,6 +315,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			return err
 		}
 		if _, err := c.tx.RevokeUserTokens(ctx, id, c.now); err != nil {
+			return err
+		}
+		if err := c.tx.EndUserConsoleSessions(ctx, id, c.now); err != nil {
 			return err
 		}
 		return c.audit(roster.ActionUserDeleted, roster.TargetUser, id, userAudit(before), nil)

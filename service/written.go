@@ -327,3 +327,26 @@ func (t *trackedTx) ReplaceSeats(ctx context.Context, changes []roster.SeatChang
 }
 
 func (t *trackedTx) RefreshStatistics(ctx context.Context) error { return t.tx.RefreshStatistics(ctx) }
+
+// Console sessions and login links are read from the database on every
+// use; no cache holds them.
+
+func (t *trackedTx) CreateConsoleSession(ctx context.Context, s roster.ConsoleSession) error {
+	return t.tx.CreateConsoleSession(ctx, s)
+}
+
+func (t *trackedTx) EndConsoleSession(ctx context.Context, id string, at time.Time) error {
+	return t.tx.EndConsoleSession(ctx, id, at)
+}
+
+func (t *trackedTx) EndUserConsoleSessions(ctx context.Context, userID string, at time.Time) error {
+	return t.tx.EndUserConsoleSessions(ctx, userID, at)
+}
+
+func (t *trackedTx) CreateLoginLink(ctx context.Context, l roster.LoginLink) error {
+	return t.tx.CreateLoginLink(ctx, l)
+}
+
+func (t *trackedTx) UseLoginLink(ctx context.Context, hash string, at time.Time) (roster.LoginLink, error) {
+	return t.tx.UseLoginLink(ctx, hash, at)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/console"
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/service"
 	"github.com/roster-dev/roster/store"
@@ -41,7 +42,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand(), newLoadtestCommand(), newAuditCommand())
+	root.AddCommand(newServeCommand(), newBootstrapCommand(), newMigrateCommand(), newVersionCommand(), newLoadtestCommand(), newAuditCommand(), newLoginLinkCommand())
 	return root
 }
 
@@ -176,8 +177,12 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	tasksDone := make(chan error, 1)
 	go func() { tasksDone <- svc.RunTasks(tasksCtx) }()
 
+	con, err := console.New(svc, console.Options{Logger: log})
+	if err != nil {
+		return err
+	}
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db),
-		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout})
+		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout, Console: con})
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
@@ -186,6 +191,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 	srv.RegisterOnShutdown(api.CloseStreams) // streams last until their clients leave: end them
 	log.Info("serving", "addr", ln.Addr().String(), "database", string(db.Dialect()))
 	fmt.Fprintf(out, "Roster is listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(out, "The admin console is at http://%s%s (roster login-link --email E prints a sign-in link)\n", ln.Addr(), console.Base)
 	if listening != nil {
 		listening <- ln.Addr().String()
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/console"
 	"github.com/roster-dev/roster/httpapi"
 	"github.com/roster-dev/roster/service"
 	"github.com/roster-dev/roster/store"
@@ -120,8 +121,12 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...Optio
 	} else {
 		close(tasksDone)
 	}
+	con, err := console.New(svc, console.Options{Logger: log, Clock: clock.Now})
+	if err != nil {
+		t.Fatalf("console: %v", err)
+	}
 	apiOpts := conf.API
-	apiOpts.Clock, apiOpts.Logger, apiOpts.Pools = clock.Now, log, db.Pools()
+	apiOpts.Clock, apiOpts.Logger, apiOpts.Pools, apiOpts.Console = clock.Now, log, db.Pools(), con
 	api := httpapi.New(svc, db, apiOpts)
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {

@@ -1,0 +1,109 @@
+package console
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/httpapi"
+)
+
+// view is what every template gets: the language, who is signed in, the
+// page's error or notice, and the page's own data.
+type view struct {
+	*locale
+	Title     string
+	User      *roster.User
+	CSRF      string
+	Languages []languageLink
+	Error     *shownError
+	Notice    string
+	Data      any
+	now       time.Time
+}
+
+// languageLink switches the console to a language and comes back.
+type languageLink struct {
+	Code, Name, Href string
+	Current          bool
+}
+
+// shownError is an error as a page shows it: in words, with the API's code.
+type shownError struct {
+	Status int
+	Code   string
+	Words  string
+}
+
+// Left says how long until t.
+func (v view) Left(t time.Time) string { return v.locale.Left(t, v.now) }
+
+// render writes page name with data, titled by the message titleID.
+func (c *Console) render(q *request, status int, name, titleID string, data any) {
+	v := view{locale: q.locale, Title: q.T(titleID), User: q.user, Data: data, now: q.now, Error: q.shown}
+	if q.session != nil {
+		v.CSRF = q.session.CSRF
+	}
+	if n := q.r.URL.Query().Get("done"); n != "" && q.Has("done."+n) && q.shown == nil {
+		v.Notice = q.T("done." + n)
+	}
+	back := q.r.URL.Path
+	if q.r.Method == http.MethodGet && q.r.URL.RawQuery != "" {
+		back += "?" + q.r.URL.RawQuery
+	}
+	for _, tag := range languages {
+		code := tag.String()
+		v.Languages = append(v.Languages, languageLink{Code: code, Name: c.catalog.languageName(code), Current: code == q.Code,
+			Href: Base + "language?" + url.Values{"set": {code}, "back": {back}}.Encode()})
+	}
+	var buf bytes.Buffer
+	if err := c.pages[name].Execute(&buf, v); err != nil {
+		c.log.ErrorContext(q.r.Context(), "rendering a console page", "page", name, "error", err)
+		http.Error(q.w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	q.w.WriteHeader(status)
+	q.w.Write(buf.Bytes())
+}
+
+// show turns err into what a page shows, and its status.
+func (c *Console) show(q *request, err error) *shownError {
+	status, code, message := httpapi.StatusOf(err)
+	if status == http.StatusInternalServerError {
+		c.log.ErrorContext(q.r.Context(), "internal error in the console", "error", err)
+	}
+	words := message
+	if q.Has("error." + code) {
+		words = q.T("error." + code)
+	}
+	return &shownError{Status: status, Code: code, Words: words}
+}
+
+// fail shows an error on a page of its own; actions that have a page to
+// come back to show it there instead (retry).
+func (c *Console) fail(q *request, err error) {
+	q.shown = c.show(q, err)
+	if q.shown.Status == http.StatusUnauthorized && q.r.Method == http.MethodGet {
+		http.Redirect(q.w, q.r, Base+"sign-in", http.StatusSeeOther)
+		return
+	}
+	c.render(q, q.shown.Status, "error", "error.title", nil)
+}
+
+// retry shows the page an action came from with the action's error on it,
+// answered with the error's status. A page that fails to show itself
+// fails on its own.
+func (c *Console) retry(q *request, err error, p page) error {
+	q.shown = c.show(q, err)
+	q.status = q.shown.Status
+	return p(c, q)
+}
+
+// done sends the browser back to a page after an action, with a notice.
+func done(q *request, path, notice string) error {
+	http.Redirect(q.w, q.r, path+"?done="+notice, http.StatusSeeOther)
+	return nil
+}

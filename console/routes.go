@@ -1,0 +1,25 @@
+package console
+
+import (
+	"net/http"
+)
+
+func (c *Console) routes() {
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console", http.FileServerFS(staticFiles)))
+	c.mux.HandleFunc("GET /console/sign-in", c.signInForm)
+	c.mux.HandleFunc("POST /console/sign-in", c.signInWithToken)
+	c.mux.HandleFunc("GET /console/login/{secret}", c.loginLinkForm)
+	c.mux.HandleFunc("POST /console/login/{secret}", c.signInWithLink)
+	c.mux.HandleFunc("GET /console/language", c.chooseLanguage)
+	c.mux.HandleFunc("POST /console/sign-out", c.signedIn(signOut))
+
+	c.mux.HandleFunc("GET /console/{$}", c.signedIn(homePage))
+	c.mux.HandleFunc("GET /console/orgs/{org}", c.signedIn(orgPage))
+	c.mux.HandleFunc("POST /console/orgs/{org}/members", c.signedIn(addOrgMember))
+	c.mux.HandleFunc("POST /console/orgs/{org}/members/{user}", c.signedIn(changeOrgMember))
+	c.mux.HandleFunc("GET /console/orgs/{org}/members/{user}/remove", c.signedIn(confirmRemoveOrgMember))
+	c.mux.HandleFunc("POST /console/orgs/{org}/members/{user}/remove", c.signedIn(removeOrgMember))
+	c.mux.HandleFunc("GET /console/workspaces/{ws}", c.signedIn(workspacePage))
+
+	c.mux.HandleFunc("/console/", c.notFound)
+}
