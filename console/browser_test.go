@@ -141,3 +141,5 @@ func (p *page) code() string {
 
 // has reports whether the page's text contains s, as HTML would show it.
 func (p *page) has(s string) bool { return strings.Contains(html.UnescapeString(p.Body), s) }
+
+var nextLink = regexp.MustCompile(`<a rel="next" href="([^"]+)"`)

@@ -185,15 +185,22 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 
 func runCommand(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := runCommandErr(args...)
+	if err != nil {
+		t.Fatalf("roster %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// runCommandErr runs a command that may fail.
+func runCommandErr(args ...string) (string, error) {
 	var out bytes.Buffer
 	cmd := newRootCommand()
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(io.Discard)
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("roster %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
 }
 
 func lastLine(s string) string {

@@ -1,0 +1,310 @@
+package console_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/rostertest"
+)
+
+// orgMembers is an organisation's members and their roles, by the API.
+func orgMembers(env *rostertest.Env, orgID string) map[string]string {
+	env.T.Helper()
+	var out struct {
+		Data []struct {
+			UserID string `json:"user_id"`
+			Role   string `json:"role"`
+		} `json:"data"`
+	}
+	env.Expect(http.StatusOK, rostertest.Req{Method: "GET", Path: "/v1/orgs/" + orgID + "/members?limit=200", Token: env.AdminToken}).JSON(env.T, &out)
+	m := map[string]string{}
+	for _, d := range out.Data {
+		m[d.UserID] = d.Role
+	}
+	return m
+}
+
+func TestOrgMembersThroughTheConsole(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		alice, aliceToken := env.NewUserWithToken("alice@example.com")
+		bob, bobToken := env.NewUserWithToken("bob@example.com")
+		org, _ := env.CreateOrg(aliceToken, "acme")
+		br := newBrowser(t, env)
+		br.signIn(aliceToken)
+		orgPath := "/console/orgs/" + org.ID
+
+		p := br.get(orgPath).want(t, http.StatusOK)
+		if !p.has(alice.ID) || !p.has("acme") {
+			t.Fatalf("the organisation page does not list its owner:\n%s", p.Body)
+		}
+		csrf := p.csrf(t)
+
+		added := br.post(orgPath+"/members", url.Values{"csrf": {csrf}, "user_id": {bob.ID}, "role": {string(roster.OrgMember)}})
+		if !br.follow(added).has("The member has been added.") {
+			t.Error("adding a member shows no notice")
+		}
+		if got := orgMembers(env, org.ID)[bob.ID]; got != string(roster.OrgMember) {
+			t.Fatalf("after adding bob, the API says his role is %q", got)
+		}
+
+		br.post(orgPath+"/members/"+bob.ID, url.Values{"csrf": {csrf}, "role": {string(roster.OrgAdmin)}}).want(t, http.StatusSeeOther)
+		if got := orgMembers(env, org.ID)[bob.ID]; got != string(roster.OrgAdmin) {
+			t.Fatalf("after the role change, the API says bob is %q", got)
+		}
+
+		// A bad role and the last owner are refused on the page they came
+		// from, with the API's status and code, and change nothing.
+		for _, c := range []struct {
+			name, path, role string
+			status           int
+			code             string
+		}{
+			{"an unknown role", orgPath + "/members/" + bob.ID, "overlord", http.StatusBadRequest, roster.CodeInvalidRole},
+			{"demoting the last owner", orgPath + "/members/" + alice.ID, string(roster.OrgMember), http.StatusConflict, roster.CodeLastOwner},
+			{"removing the last owner", orgPath + "/members/" + alice.ID + "/remove", "", http.StatusConflict, roster.CodeLastOwner},
+		} {
+			p := br.post(c.path, url.Values{"csrf": {csrf}, "role": {c.role}})
+			if p.Status != c.status || p.code() != c.code {
+				t.Errorf("%s: %d %q, want %d %s", c.name, p.Status, p.code(), c.status, c.code)
+			}
+			if !p.has("Members") || !p.has(bob.ID) {
+				t.Errorf("%s: the error is not shown on the organisation page:\n%s", c.name, p.Body)
+			}
+		}
+		if m := orgMembers(env, org.ID); m[alice.ID] != string(roster.OrgOwner) || m[bob.ID] != string(roster.OrgAdmin) {
+			t.Errorf("refused actions changed the members: %v", m)
+		}
+
+		// Removing asks first; only the confirmation's POST removes.
+		confirm := br.get(orgPath+"/members/"+bob.ID+"/remove").want(t, http.StatusOK)
+		if !confirm.has("Remove " + bob.ID) {
+			t.Errorf("the confirmation does not say whom it removes:\n%s", confirm.Body)
+		}
+		if _, ok := orgMembers(env, org.ID)[bob.ID]; !ok {
+			t.Fatal("asking for confirmation removed the member")
+		}
+		br.post(orgPath+"/members/"+bob.ID+"/remove", url.Values{"csrf": {confirm.csrf(t)}}).want(t, http.StatusSeeOther)
+		if _, ok := orgMembers(env, org.ID)[bob.ID]; ok {
+			t.Error("confirming did not remove the member")
+		}
+
+		// Forms without the session's CSRF token change nothing.
+		other := newBrowser(t, env)
+		otherCSRF := other.signIn(bobToken).csrf(t)
+		for _, forged := range []string{"", "forged", otherCSRF} {
+			p := br.post(orgPath+"/members", url.Values{"csrf": {forged}, "user_id": {bob.ID}, "role": {string(roster.OrgMember)}})
+			if p.Status != http.StatusForbidden || p.code() != roster.CodeCSRFInvalid {
+				t.Errorf("CSRF token %q: %d %q, want 403 %s", forged, p.Status, p.code(), roster.CodeCSRFInvalid)
+			}
+		}
+		if _, ok := orgMembers(env, org.ID)[bob.ID]; ok {
+			t.Error("a form with a forged CSRF token added a member")
+		}
+	})
+}
+
+// TestConsoleRefusesWhatTheAPIRefuses puts each role of an organisation,
+// an outsider and a platform admin through the same operations in the
+// console and in the API: the console refuses exactly what the API does,
+// with the same status and code.
+func TestConsoleRefusesWhatTheAPIRefuses(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		_, ownerToken := env.NewUserWithToken("owner@example.com")
+		org, ws := env.CreateOrg(ownerToken, "acme")
+		tess, _ := env.NewUserWithToken("tess@example.com")
+		nobody, _ := env.NewUserWithToken("nobody@example.com")
+		env.PutOrgMember(ownerToken, org.ID, tess.ID, string(roster.OrgMember))
+		actors := map[string]string{"owner": ownerToken, "platform admin": env.AdminToken}
+		for _, role := range []roster.OrgRole{roster.OrgAdmin, roster.OrgMember, roster.OrgBilling} {
+			u, token := env.NewUserWithToken("org-" + string(role) + "@example.com")
+			env.PutOrgMember(ownerToken, org.ID, u.ID, string(role)).Want(t, http.StatusCreated)
+			actors[string(role)] = token
+		}
+		_, actors["outsider"] = env.NewUserWithToken("outsider@example.com")
+
+		type op struct {
+			name    string
+			console func(br *browser, csrf string) *page
+			api     rostertest.Req
+		}
+		ops := []op{
+			{"view the organisation", func(br *browser, _ string) *page { return br.get("/console/orgs/" + org.ID) },
+				rostertest.Req{Method: "GET", Path: "/v1/orgs/" + org.ID}},
+			{"view the workspace", func(br *browser, _ string) *page { return br.get("/console/workspaces/" + ws.ID) },
+				rostertest.Req{Method: "GET", Path: "/v1/workspaces/" + ws.ID}},
+			{"set a member's role", func(br *browser, csrf string) *page {
+				return br.post("/console/orgs/"+org.ID+"/members/"+tess.ID, url.Values{"csrf": {csrf}, "role": {string(roster.OrgMember)}})
+			}, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + org.ID + "/members/" + tess.ID, Body: map[string]any{"role": string(roster.OrgMember)}}},
+			{"remove a non-member", func(br *browser, csrf string) *page {
+				return br.post("/console/orgs/"+org.ID+"/members/"+nobody.ID+"/remove", url.Values{"csrf": {csrf}})
+			}, rostertest.Req{Method: "DELETE", Path: "/v1/orgs/" + org.ID + "/members/" + nobody.ID}},
+		}
+		for name, token := range actors {
+			br := newBrowser(t, env)
+			csrf := br.signIn(token).csrf(t)
+			for _, o := range ops {
+				got := o.console(br, csrf)
+				req := o.api
+				req.Token = token
+				want := env.Do(req)
+				switch {
+				case want.Status < 300 && (got.Status == http.StatusOK || got.Status == http.StatusSeeOther):
+				case got.Status != want.Status || got.code() != want.Code(t):
+					t.Errorf("%s may %s? console %d %q, API %d %q", name, o.name, got.Status, got.code(), want.Status, want.Code(t))
+				}
+			}
+		}
+		if m := orgMembers(env, org.ID); m[tess.ID] != string(roster.OrgMember) {
+			t.Errorf("tess is %q after setting her role to what it was", m[tess.ID])
+		}
+	})
+}
+
+func TestHostileNamesAreEscaped(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		const script, img = `<script>alert("org")</script>`, `<img src=x onerror=alert(1)>`
+		u := env.CreateUser(map[string]any{"email": "eve@example.com", "display_name": img})
+		token := env.IssueToken(u.ID, map[string]any{"name": "t"}).Token
+		org, ws := env.CreateOrg(token, "acme")
+		env.Expect(http.StatusOK, rostertest.Req{Method: "PATCH", Path: "/v1/orgs/" + org.ID, Token: token, Body: map[string]any{"name": script}})
+		env.Expect(http.StatusOK, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + ws.ID, Token: token, Body: map[string]any{"name": `"><b>ws</b>`}})
+		br := newBrowser(t, env)
+		pages := []*page{br.signIn(token), br.get("/console/orgs/" + org.ID), br.get("/console/workspaces/" + ws.ID)}
+		for _, p := range pages {
+			p.want(t, http.StatusOK)
+			for _, raw := range []string{"<script", "<img", "<b>ws"} {
+				if strings.Contains(p.Body, raw) {
+					t.Errorf("%s holds %s unescaped:\n%s", p.URL, raw, p.Body)
+				}
+			}
+		}
+		if !pages[1].has(script) || !pages[0].has(img) {
+			t.Error("the hostile names are not shown at all")
+		}
+	})
+}
+
+func TestAnotherTenantsObjectsAreNotFound(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		alice, aliceToken := env.NewUserWithToken("alice@example.com")
+		org, ws := env.CreateOrg(aliceToken, "acme")
+		_, ottoToken := env.NewUserWithToken("otto@example.com")
+		env.CreateOrg(ottoToken, "otto-inc")
+		br := newBrowser(t, env)
+		csrf := br.signIn(ottoToken).csrf(t)
+		for _, c := range []struct {
+			p    *page
+			code string
+		}{
+			{br.get("/console/orgs/" + org.ID), roster.CodeOrgNotFound},
+			{br.get("/console/workspaces/" + ws.ID), roster.CodeWorkspaceNotFound},
+			{br.get("/console/orgs/" + org.ID + "/members/" + alice.ID + "/remove"), roster.CodeOrgNotFound},
+			{br.post("/console/orgs/"+org.ID+"/members/"+alice.ID+"/remove", url.Values{"csrf": {csrf}}), roster.CodeOrgNotFound},
+			{br.post("/console/orgs/"+org.ID+"/members", url.Values{"csrf": {csrf}, "user_id": {alice.ID}, "role": {"member"}}), roster.CodeOrgNotFound},
+			{br.get("/console/orgs/org_nothing"), roster.CodeOrgNotFound},
+			{br.get("/console/no-such-page"), roster.CodeRouteNotFound},
+		} {
+			if c.p.Status != http.StatusNotFound || c.p.code() != c.code {
+				t.Errorf("%s: %d %q, want 404 %s", c.p.URL, c.p.Status, c.p.code(), c.code)
+			}
+		}
+		if orgMembers(env, org.ID)[alice.ID] != string(roster.OrgOwner) {
+			t.Error("another tenant's form changed the organisation")
+		}
+	})
+}
+
+func TestWorkspaceMembersShowDerivedRolesAndTimeLeft(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		_, ownerToken := env.NewUserWithToken("owner@example.com")
+		_, ws := env.CreateOrg(ownerToken, "acme")
+		tmp, _ := env.NewUserWithToken("temp@example.com")
+		ada, _ := env.NewUserWithToken("ada@example.com")
+		env.PutOrgMember(ownerToken, ws.OrgID, ada.ID, string(roster.OrgAdmin)).Want(t, http.StatusCreated)
+		ends := env.Clock.Now().Add(3*24*time.Hour + time.Hour)
+		env.PutMember(ownerToken, ws.ID, tmp.ID, map[string]any{"role": "member", "expires_at": ends.Format(time.RFC3339)}).Want(t, http.StatusCreated)
+		br := newBrowser(t, env)
+		br.signIn(ownerToken)
+		p := br.get("/console/workspaces/"+ws.ID).want(t, http.StatusOK)
+		if !p.has("3 days left") {
+			t.Errorf("the temporary member's time left is not shown:\n%s", p.Body)
+		}
+		if !p.has("from the organisation") {
+			t.Errorf("the organisation admin's derived role is not marked:\n%s", p.Body)
+		}
+		env.Clock.Advance(3*24*time.Hour + 30*time.Minute)
+		br.signIn(ownerToken) // the session has been idle for days
+		if p := br.get("/console/workspaces/" + ws.ID); !p.has("30 minutes left") {
+			t.Errorf("half an hour before the end:\n%s", p.Body)
+		}
+	})
+}
+
+func TestMemberListsPaginate(t *testing.T) {
+	env := rostertest.NewEnv(t, rostertest.SQLite)
+	_, ownerToken := env.NewUserWithToken("owner@example.com")
+	org, _ := env.CreateOrg(ownerToken, "acme")
+	for i := range 55 {
+		u := env.CreateUser(map[string]any{"email": fmt.Sprintf("m%02d@example.com", i), "display_name": "m"})
+		env.PutOrgMember(ownerToken, org.ID, u.ID, string(roster.OrgMember)).Want(t, http.StatusCreated)
+	}
+	br := newBrowser(t, env)
+	br.signIn(ownerToken)
+	seen := map[string]bool{}
+	path := "/console/orgs/" + org.ID
+	for pages := 0; path != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("the member list never ends")
+		}
+		p := br.get(path).want(t, http.StatusOK)
+		for id := range orgMembers(env, org.ID) {
+			if p.has("<code>" + id + "</code>") {
+				if seen[id] {
+					t.Errorf("%s is on two pages", id)
+				}
+				seen[id] = true
+			}
+		}
+		path = ""
+		if m := nextLink.FindStringSubmatch(p.Body); m != nil {
+			path = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if len(seen) != 56 {
+		t.Errorf("the pages list %d of 56 members", len(seen))
+	}
+	if p := br.get("/console/orgs/" + org.ID + "?after=bogus"); p.Status != http.StatusBadRequest || p.code() != roster.CodeInvalidCursor {
+		t.Errorf("a made-up cursor: %d %q", p.Status, p.code())
+	}
+}
+
+func TestSeatBarMovesWithMembers(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		_, ownerToken := env.NewUserWithToken("owner@example.com")
+		org, ws := env.CreateOrg(ownerToken, "acme")
+		env.Expect(http.StatusOK, rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + org.ID + "/plan", Token: env.AdminToken, Body: map[string]any{"seat_cap": 10}})
+		br := newBrowser(t, env)
+		br.signIn(ownerToken)
+		before := br.get("/console/orgs/"+org.ID).want(t, http.StatusOK)
+		if !strings.Contains(before.Body, `max="10" value="1"`) {
+			t.Fatalf("seat bar before: want 1 of 10:\n%s", before.Body)
+		}
+		u, _ := env.NewUserWithToken("new@example.com")
+		env.PutMember(ownerToken, ws.ID, u.ID, map[string]any{"role": "member"}).Want(t, http.StatusCreated)
+		after := br.get("/console/orgs/" + org.ID)
+		if !strings.Contains(after.Body, `max="10" value="2"`) || !after.has("2 seats used") {
+			t.Errorf("seat bar after a new member: want 2 of 10:\n%s", after.Body)
+		}
+	})
+}
