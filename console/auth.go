@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -123,7 +124,7 @@ func (c *Console) chooseLanguage(w http.ResponseWriter, r *http.Request) {
 // start page.
 func localPath(back string) string {
 	u, err := url.Parse(back)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, Base) ||
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(path.Clean(u.Path)+"/", Base) ||
 		strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
 		return Base
 	}

@@ -16,13 +16,13 @@ import (
 // browser is one browser of the console: its own cookies, and no
 // redirect followed unless asked, so tests see each answer.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	env    *rostertest.Env
 	client *http.Client
 	lang   string // Accept-Language
 }
 
-func newBrowser(t *testing.T, env *rostertest.Env) *browser {
+func newBrowser(t testing.TB, env *rostertest.Env) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func (b *browser) cookie(name string) string {
 	return ""
 }
 
-func (p *page) want(t *testing.T, status int) *page {
+func (p *page) want(t testing.TB, status int) *page {
 	t.Helper()
 	if p.Status != status {
 		t.Fatalf("%s: status %d, want %d:\n%s", p.URL, p.Status, status, p.Body)
@@ -120,7 +120,7 @@ func (p *page) want(t *testing.T, status int) *page {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf is the CSRF token of the page's forms.
-func (p *page) csrf(t *testing.T) string {
+func (p *page) csrf(t testing.TB) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(p.Body)
 	if m == nil {

@@ -85,7 +85,8 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 
 // TestInChromium walks the console in a real browser: sign in with a
 // login link, add a member and watch the seat bar move, change a role,
-// and switch the language to Dutch.
+// invite someone who accepts in a second browser context, and switch the
+// language to Dutch.
 func TestInChromium(t *testing.T) {
 	alloc := chromium(t)
 	env := rostertest.NewEnv(t, rostertest.SQLite)
@@ -138,7 +139,42 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("bob is %q after the change in the browser", got)
 	}
 
+	// Invite carol; she accepts in a browser context of her own.
+	ws := listOf(env, "/v1/workspaces?org_id="+org.ID)[0]["id"].(string)
+	env.NewUserWithToken("carol@example.com")
+	run(t, owner, "inviting carol",
+		chromedp.Navigate(base+"/console/workspaces/"+ws),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "carol@example.com"),
+		chromedp.Click(chromedp.CSS(`form[action$="/invitations"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.issued input.copy`)),
+	)
+	_, carolLink, err := env.Service.CreateLoginLink(rostertest.System(), "carol@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := tab(t, owner, chromedp.WithNewBrowserContext())
+	run(t, carol, "carol signs in and accepts",
+		chromedp.Navigate(base+"/console/login/"+carolLink),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/accept"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/accept"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if h := text(t, carol, "h2"); h != "acme acme" && h != "acme" {
+		t.Errorf("after accepting, carol is on %q, want the acme workspace", h)
+	}
+	var carolIn bool
+	for _, m := range listOf(env, "/v1/workspaces/"+ws+"/members") {
+		if m["role"] == "member" && !m["derived"].(bool) {
+			carolIn = true
+		}
+	}
+	if !carolIn {
+		t.Error("carol accepted in the browser but is no member")
+	}
+
 	run(t, owner, "switching to Dutch",
+		chromedp.Navigate(base+"/console/orgs/"+org.ID),
 		chromedp.Click(chromedp.CSS(`nav.languages a[lang=nl]`)),
 		chromedp.WaitVisible(chromedp.CSS(`html[lang=nl] h1`)),
 	)

@@ -116,6 +116,8 @@ type request struct {
 	now     time.Time
 	shown   *shownError // an action's error, shown on the page it came from
 	status  int         // the status to answer with; 200 unless an action failed
+	notice  string      // a notice's message id, for a page that answers an action itself
+	issued  *roster.IssuedInvitation
 }
 
 // begin reads the request's language and, when there is one, its session.

@@ -18,6 +18,7 @@ func listPage(q *request, idPrefix string) (roster.Page, error) {
 
 // homeData is the signed-in user's organisations and workspaces.
 type homeData struct {
+	Invitations []roster.Invitation // pending invitations to the user's email
 	Orgs        []homeOrg
 	DefaultWsID string
 	Prev, Next  string // page links
@@ -35,6 +36,9 @@ func homePage(c *Console, q *request) error {
 		return err
 	}
 	d := homeData{}
+	if d.Invitations, _, err = c.svc.MyInvitations(q.ctx, roster.Page{Limit: pageSize}); err != nil {
+		return err
+	}
 	if me.User.DefaultWorkspaceID != nil {
 		d.DefaultWsID = *me.User.DefaultWorkspaceID
 	}
@@ -170,12 +174,20 @@ func removeOrgMember(c *Console, q *request) error {
 	return done(q, Base+"orgs/"+org, "member_removed")
 }
 
-// workspaceData is a workspace's page.
+// workspaceData is a workspace's page. The sections its viewer may not
+// see (invitations, access requests, support sessions are for its admins)
+// are nil.
 type workspaceData struct {
-	Workspace  roster.WorkspaceView
-	Members    []roster.Member
-	Prev, Next string
-	Me         string
+	Workspace   roster.WorkspaceView
+	Members     []roster.Member
+	Prev, Next  string
+	Me          string
+	Roles       []roster.WorkspaceRole
+	Invitations []roster.Invitation
+	Requests    []roster.AccessRequest
+	Support     []roster.SupportSession
+	Managed     bool                     // the viewer may see the admin sections
+	Issued      *roster.IssuedInvitation // just created or resent: its link, shown once
 }
 
 func workspacePage(c *Console, q *request) error {
@@ -184,7 +196,7 @@ func workspacePage(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	d := workspaceData{Workspace: ws, Me: q.user.ID}
+	d := workspaceData{Workspace: ws, Me: q.user.ID, Roles: roster.WorkspaceRoles, Issued: q.issued}
 	p, err := listPage(q, roster.PrefixUser)
 	if err != nil {
 		return err
@@ -199,8 +211,131 @@ func workspacePage(c *Console, q *request) error {
 	case !refused(err):
 		return err
 	}
+	first := roster.Page{Limit: pageSize}
+	d.Invitations, _, err = c.svc.ListInvitations(q.ctx, id, roster.InvitationPending, first)
+	switch {
+	case err == nil:
+		d.Managed = true
+	case !refused(err):
+		return err
+	}
+	if d.Managed {
+		if d.Requests, _, err = c.svc.ListAccessRequests(q.ctx, id, roster.RequestPending, first); err != nil {
+			return err
+		}
+		if d.Support, _, err = c.svc.ListWorkspaceSupportSessions(q.ctx, id, first); err != nil {
+			return err
+		}
+	}
 	c.render(q, q.statusOr(http.StatusOK), "workspace", "workspace.title", d)
 	return nil
+}
+
+func wsPath(q *request) string { return Base + "workspaces/" + q.r.PathValue("ws") }
+
+// invite creates an invitation and shows its link on the workspace page,
+// once: the page is the answer to the POST, so the secret is in no URL.
+func invite(c *Console, q *request) error {
+	in := roster.NewInvitation{Email: q.r.PostFormValue("email"), Role: q.r.PostFormValue("role")}
+	if days := q.r.PostFormValue("days"); days != "" {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil {
+			return c.retry(q, roster.Errorf(roster.KindInvalid, roster.CodeInvalidExpiry, "days must be a whole number").With("field", "expires_in"), workspacePage)
+		}
+		seconds := n * 24 * 60 * 60
+		in.ExpiresIn = &seconds
+	}
+	issued, err := c.svc.Invite(q.ctx, q.r.PathValue("ws"), in)
+	if err != nil {
+		return c.retry(q, err, workspacePage)
+	}
+	return c.showIssued(q, issued)
+}
+
+func resendInvitation(c *Console, q *request) error {
+	issued, err := c.svc.ResendInvitation(q.ctx, q.r.PathValue("ws"), q.r.PathValue("inv"))
+	if err != nil {
+		return c.retry(q, err, workspacePage)
+	}
+	return c.showIssued(q, issued)
+}
+
+func (c *Console) showIssued(q *request, issued roster.IssuedInvitation) error {
+	q.issued = &issued
+	q.notice = "done.invited"
+	return workspacePage(c, q)
+}
+
+func confirmRevokeInvitation(c *Console, q *request) error {
+	inv, err := c.pendingInvitation(q, q.r.PathValue("ws"), q.r.PathValue("inv"))
+	if err != nil {
+		return err
+	}
+	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "invitation.revoke.confirm", Subject: inv.Email,
+		Action: q.r.URL.Path, Cancel: wsPath(q)})
+	return nil
+}
+
+var errInvitationNotFound = roster.Errorf(roster.KindNotFound, roster.CodeInvitationNotFound, "no such pending invitation")
+
+// pendingInvitation finds a workspace's pending invitation by id, as the
+// caller may list them.
+func (c *Console) pendingInvitation(q *request, wsID, id string) (roster.Invitation, error) {
+	p := roster.Page{Limit: roster.MaxPageLimit}
+	for {
+		invs, next, err := c.svc.ListInvitations(q.ctx, wsID, roster.InvitationPending, p)
+		if err != nil {
+			return roster.Invitation{}, err
+		}
+		for _, inv := range invs {
+			if inv.ID == id {
+				return inv, nil
+			}
+		}
+		if next == "" {
+			return roster.Invitation{}, errInvitationNotFound
+		}
+		if p, err = roster.ParsePage(p.Limit, next, roster.PrefixInvitation); err != nil {
+			return roster.Invitation{}, err
+		}
+	}
+}
+
+func revokeInvitation(c *Console, q *request) error {
+	if err := c.svc.RevokeInvitation(q.ctx, q.r.PathValue("ws"), q.r.PathValue("inv")); err != nil {
+		return c.retry(q, err, workspacePage)
+	}
+	return done(q, wsPath(q), "invitation_revoked")
+}
+
+func decideRequest(c *Console, q *request) error {
+	approve := q.r.PostFormValue("decision") == "approve"
+	_, err := c.svc.DecideAccessRequest(q.ctx, q.r.PathValue("ws"), q.r.PathValue("req"), approve, q.r.PostFormValue("role"))
+	if err != nil {
+		return c.retry(q, err, workspacePage)
+	}
+	if approve {
+		return done(q, wsPath(q), "request_approved")
+	}
+	return done(q, wsPath(q), "request_denied")
+}
+
+func updateSettings(c *Console, q *request) error {
+	allow := q.r.PostFormValue("allow_support_access") == "on"
+	_, err := c.svc.UpdateSettings(q.ctx, q.r.PathValue("ws"), roster.SettingsPatch{AllowSupportAccess: roster.Set(allow)})
+	if err != nil {
+		return c.retry(q, err, workspacePage)
+	}
+	return done(q, wsPath(q), "settings_saved")
+}
+
+// acceptInvitation accepts one of the signed-in user's invitations.
+func acceptInvitation(c *Console, q *request) error {
+	accepted, err := c.svc.AcceptInvitation(q.ctx, "", q.r.PathValue("inv"))
+	if err != nil {
+		return c.retry(q, err, homePage)
+	}
+	return done(q, Base+"workspaces/"+accepted.Invitation.WorkspaceID, "invitation_accepted")
 }
 
 // statusOr is the status a page answers with: an action's error's, or ok.

@@ -49,6 +49,9 @@ func (c *Console) render(q *request, status int, name, titleID string, data any)
 	if n := q.r.URL.Query().Get("done"); n != "" && q.Has("done."+n) && q.shown == nil {
 		v.Notice = q.T("done." + n)
 	}
+	if q.notice != "" && q.shown == nil {
+		v.Notice = q.T(q.notice)
+	}
 	back := q.r.URL.Path
 	if q.r.Method == http.MethodGet && q.r.URL.RawQuery != "" {
 		back += "?" + q.r.URL.RawQuery

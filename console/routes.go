@@ -20,6 +20,13 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /console/orgs/{org}/members/{user}/remove", c.signedIn(confirmRemoveOrgMember))
 	c.mux.HandleFunc("POST /console/orgs/{org}/members/{user}/remove", c.signedIn(removeOrgMember))
 	c.mux.HandleFunc("GET /console/workspaces/{ws}", c.signedIn(workspacePage))
+	c.mux.HandleFunc("POST /console/workspaces/{ws}/invitations", c.signedIn(invite))
+	c.mux.HandleFunc("POST /console/workspaces/{ws}/invitations/{inv}/resend", c.signedIn(resendInvitation))
+	c.mux.HandleFunc("GET /console/workspaces/{ws}/invitations/{inv}/revoke", c.signedIn(confirmRevokeInvitation))
+	c.mux.HandleFunc("POST /console/workspaces/{ws}/invitations/{inv}/revoke", c.signedIn(revokeInvitation))
+	c.mux.HandleFunc("POST /console/workspaces/{ws}/requests/{req}", c.signedIn(decideRequest))
+	c.mux.HandleFunc("POST /console/workspaces/{ws}/settings", c.signedIn(updateSettings))
+	c.mux.HandleFunc("POST /console/invitations/{inv}/accept", c.signedIn(acceptInvitation))
 
 	c.mux.HandleFunc("/console/", c.notFound)
 }
