@@ -17,6 +17,9 @@ const (
 	ViaSystem  Via = "system"  // Roster itself or its operator's command line
 )
 
+// Vias lists every kind of credential a change may come through.
+var Vias = []Via{ViaUser, ViaService, ViaSupport, ViaSystem}
+
 // Audit actions written by the user and token services.
 const (
 	ActionUserCreated      = "user.created"

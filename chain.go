@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 )
 
@@ -50,6 +51,23 @@ type SealedEvent struct {
 type ExportedEvent struct {
 	SealedEvent
 	Hash string `json:"hash"`
+}
+
+// WriteExport writes events as an audit export: one ExportedEvent a line.
+// It stops at the first error, of the events or of w: the export is then
+// cut, and its last line does not verify as the end of the chain.
+func WriteExport(w io.Writer, events iter.Seq2[AuditEvent, error]) error {
+	buf := bufio.NewWriterSize(w, 64*1024)
+	enc := json.NewEncoder(buf)
+	for e, err := range events {
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(ExportedEvent{SealedEvent: e.Sealed(), Hash: e.Hash}); err != nil {
+			return err
+		}
+	}
+	return buf.Flush()
 }
 
 // Sealed returns the part of e a seal covers.

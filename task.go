@@ -154,3 +154,21 @@ type TaskQueue interface {
 	// recurring ones (on one replica at a time).
 	RunTasks(ctx context.Context, h TaskHandler, recurring []RecurringTask) error
 }
+
+// ParseTaskStatus validates a status filter.
+func ParseTaskStatus(s string) (TaskStatus, error) {
+	return parseEnum(s, TaskStatuses, CodeInvalidStatus, "status")
+}
+
+// ParseTaskType validates a type filter.
+func ParseTaskType(s string) (TaskType, error) {
+	return parseEnum(s, TaskTypes, CodeInvalidTaskType, "type")
+}
+
+// Cancellable reports whether a task in this status may be cancelled
+// (ErrTaskNotCancellable otherwise).
+func (s TaskStatus) Cancellable() bool { return s == TaskScheduled }
+
+// Retryable reports whether a task in this status may be retried
+// (ErrTaskNotRetryable otherwise).
+func (s TaskStatus) Retryable() bool { return s == TaskFailed || s == TaskCancelled }

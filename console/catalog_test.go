@@ -125,7 +125,7 @@ func TestEveryMessageUsedExists(t *testing.T) {
 			if strings.HasSuffix(f, ".go") && strings.HasPrefix(m[0], "done(") {
 				id = "done." + id
 			}
-			if !strings.HasSuffix(id, ".") { // a prefix a code or notice completes
+			if !strings.HasSuffix(id, ".") && !strings.HasSuffix(id, "_") { // a prefix an enum, code or notice completes
 				used[id] = f
 			}
 		}
@@ -133,12 +133,20 @@ func TestEveryMessageUsedExists(t *testing.T) {
 	if len(used) < 40 {
 		t.Fatalf("found only %d message ids in use; is the pattern stale?", len(used))
 	}
-	for _, r := range roster.OrgRoles {
-		used["role."+string(r)] = "roster.OrgRoles"
+	// Enum values the pages show by message: every value has one.
+	enum := func(prefix string, values ...string) {
+		for _, v := range values {
+			used[prefix+v] = "an enum"
+		}
 	}
-	for _, r := range roster.WorkspaceRoles {
-		used["role."+string(r)] = "roster.WorkspaceRoles"
-	}
+	enum("role.", strs(roster.OrgRoles)...)
+	enum("role.", strs(roster.WorkspaceRoles)...)
+	enum("status.", strs(roster.UserStatuses)...)
+	enum("platform.", strs(roster.PlatformRoles)...)
+	enum("task.status.", strs(roster.TaskStatuses)...)
+	enum("delivery.status.", strs(roster.DeliveryStatuses)...)
+	enum("via.", strs(roster.Vias)...)
+	enum("done.support_", strs(roster.SupportStatuses)...)
 	for id, where := range used {
 		if _, ok := english[id]; !ok {
 			t.Errorf("%s uses message %s, which is not in the catalog", where, id)
@@ -174,4 +182,12 @@ func TestTemplatesHoldNoText(t *testing.T) {
 			t.Errorf("%s: text %q outside the message files", f, w)
 		}
 	}
+}
+
+func strs[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
 }

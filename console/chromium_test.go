@@ -85,8 +85,8 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 
 // TestInChromium walks the console in a real browser: sign in with a
 // login link, add a member and watch the seat bar move, change a role,
-// invite someone who accepts in a second browser context, and switch the
-// language to Dutch.
+// invite someone who accepts in a second browser context, switch the
+// language to Dutch, and join and leave a workspace as support staff.
 func TestInChromium(t *testing.T) {
 	alloc := chromium(t)
 	env := rostertest.NewEnv(t, rostertest.SQLite)
@@ -184,6 +184,42 @@ func TestInChromium(t *testing.T) {
 	run(t, owner, "the next page", chromedp.Navigate(base+"/console/"))
 	if h := text(t, owner, "h1"); h != "Je organisaties" {
 		t.Errorf("the next page is titled %q, want it in Dutch", h)
+	}
+
+	// A member of the vendor's support staff joins the workspace and
+	// leaves it again.
+	env.Expect(http.StatusOK, rostertest.Req{Method: "PATCH", Path: "/v1/workspaces/" + ws + "/settings", Token: ownerToken, Body: map[string]any{"allow_support_access": true}})
+	staffUser(env, "sam@example.com", roster.PlatformSupport)
+	_, samLink, err := env.Service.CreateLoginLink(rostertest.System(), "sam@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sam := tab(t, owner, chromedp.WithNewBrowserContext())
+	run(t, sam, "sam joins as support",
+		chromedp.Navigate(base+"/console/login/"+samLink),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.staff`)),
+		chromedp.Click(chromedp.CSS(`nav.staff a[href="/console/staff/support"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#workspace_id`)),
+		chromedp.SendKeys(chromedp.CSS(`#workspace_id`), ws),
+		chromedp.SendKeys(chromedp.CSS(`#reason`), "ticket 42"),
+		chromedp.Click(chromedp.CSS(`form.card button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if n := text(t, sam, "p.notice"); n != "You have joined the workspace as support." {
+		t.Errorf("after joining, the page says %q", n)
+	}
+	if left := text(t, sam, "main table time"); !strings.Contains(left, "minutes left") {
+		t.Errorf("the session's time left reads %q", left)
+	}
+	run(t, sam, "sam leaves",
+		chromedp.Click(chromedp.CSS(`a[href="/console/staff/support/`+ws+`/leave"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button.danger`)),
+		chromedp.Click(chromedp.CSS(`button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if n := text(t, sam, "p.notice"); n != "You have left the workspace." {
+		t.Errorf("after leaving, the page says %q", n)
 	}
 
 	// A second browser holds no session: it is sent to sign in.

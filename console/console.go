@@ -117,7 +117,12 @@ type request struct {
 	shown   *shownError // an action's error, shown on the page it came from
 	status  int         // the status to answer with; 200 unless an action failed
 	notice  string      // a notice's message id, for a page that answers an action itself
-	issued  *roster.IssuedInvitation
+	// What an action made that its page shows once: an invitation's
+	// link, a support token, a webhook's secret, a verification.
+	issued   *roster.IssuedInvitation
+	joined   *roster.SupportJoin
+	secret   *roster.Webhook
+	verified *roster.Verification
 }
 
 // begin reads the request's language and, when there is one, its session.

@@ -107,7 +107,7 @@ func (l *locale) Has(id string) bool {
 }
 
 // Num formats an integer with this language's digit grouping.
-func (l *locale) Num(n int) string { return l.printer.Sprint(n) }
+func (l *locale) Num(n any) string { return l.printer.Sprint(n) }
 
 // Date formats a moment in this language's layout, in UTC.
 func (l *locale) Date(t time.Time) string {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/roster-dev/roster"
 )
@@ -74,7 +75,13 @@ type orgData struct {
 	Workspaces []roster.WorkspaceView
 	Roles      []roster.OrgRole
 	Me         string
+	Staff      bool // the plan form is offered: staff set plans
+	WsRoles    []roster.WorkspaceRole
+	Audit      string
 }
+
+// Free reports whether the plan makes a workspace role free.
+func (d orgData) Free(r roster.WorkspaceRole) bool { return !d.Org.Plan.Paid(r) }
 
 // seatRole is one bar of the seat breakdown chart.
 type seatRole struct {
@@ -88,7 +95,7 @@ func orgPage(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	d := orgData{Org: org, Roles: roster.OrgRoles, Me: q.user.ID}
+	d := orgData{Org: org, Roles: roster.OrgRoles, Me: q.user.ID, Staff: q.user.PlatformRole.IsStaff(), WsRoles: roster.WorkspaceRoles, Audit: auditLink(org.ID)}
 	seats, err := c.svc.GetSeats(q.ctx, id)
 	switch {
 	case err == nil:
@@ -148,6 +155,27 @@ func changeOrgMember(c *Console, q *request) error {
 	return done(q, Base+"orgs/"+org, "role_changed")
 }
 
+// setPlan sets the organisation's plan: its seat cap (empty: none), the
+// workspace roles that take no seat, and whether one owner is free.
+func setPlan(c *Console, q *request) error {
+	org := q.r.PathValue("org")
+	in := roster.PlanInput{FreeRoles: q.r.PostForm["free_roles"], OwnerSeatFree: q.r.PostFormValue("owner_seat_free") == "on"}
+	if in.FreeRoles == nil {
+		in.FreeRoles = []string{}
+	}
+	if s := strings.TrimSpace(q.r.PostFormValue("seat_cap")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return c.retry(q, roster.Errorf(roster.KindInvalid, roster.CodeInvalidRequest, "the seat cap must be a whole number").With("field", "seat_cap"), orgPage)
+		}
+		in.SeatCap = &n
+	}
+	if _, err := c.svc.SetPlan(q.ctx, org, in); err != nil {
+		return c.retry(q, err, orgPage)
+	}
+	return done(q, Base+"orgs/"+org, "plan_saved")
+}
+
 // confirmData is a confirmation page for a destructive action.
 type confirmData struct {
 	QuestionID string
@@ -183,6 +211,7 @@ type workspaceData struct {
 	Prev, Next  string
 	Me          string
 	Roles       []roster.WorkspaceRole
+	DefaultRole roster.WorkspaceRole // preselected in the invitation and approval forms
 	Invitations []roster.Invitation
 	Requests    []roster.AccessRequest
 	Support     []roster.SupportSession
@@ -196,7 +225,7 @@ func workspacePage(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	d := workspaceData{Workspace: ws, Me: q.user.ID, Roles: roster.WorkspaceRoles, Issued: q.issued}
+	d := workspaceData{Workspace: ws, Me: q.user.ID, Roles: roster.WorkspaceRoles, DefaultRole: roster.RoleMember, Issued: q.issued}
 	p, err := listPage(q, roster.PrefixUser)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ type view struct {
 	*locale
 	Title     string
 	User      *roster.User
+	Staff     bool // the signed-in user is one of the vendor's staff: their pages are in the menu
 	CSRF      string
 	Languages []languageLink
 	Error     *shownError
@@ -44,7 +45,7 @@ func (v view) Left(t time.Time) string { return v.locale.Left(t, v.now) }
 func (c *Console) render(q *request, status int, name, titleID string, data any) {
 	v := view{locale: q.locale, Title: q.T(titleID), User: q.user, Data: data, now: q.now, Error: q.shown}
 	if q.session != nil {
-		v.CSRF = q.session.CSRF
+		v.CSRF, v.Staff = q.session.CSRF, q.user.PlatformRole.IsStaff()
 	}
 	if n := q.r.URL.Query().Get("done"); n != "" && q.Has("done."+n) && q.shown == nil {
 		v.Notice = q.T("done." + n)

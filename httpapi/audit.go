@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -116,20 +115,11 @@ func (s *Server) exportAudit(ctx context.Context, in *exportInput) (*huma.Stream
 		hctx.SetHeader("Content-Type", "application/x-ndjson")
 		hctx.SetHeader("Cache-Control", "no-store")
 		hctx.SetStatus(http.StatusOK)
-		w := bufio.NewWriterSize(hctx.BodyWriter(), 64*1024)
-		enc := json.NewEncoder(w)
-		for e, err := range events {
-			if err != nil {
-				// The status is sent: the client sees a cut export, whose
-				// last line does not verify as the end of the chain.
-				logger(ctx).WarnContext(ctx, "audit export cut short", "err", err)
-				return
-			}
-			if err := enc.Encode(roster.ExportedEvent{SealedEvent: e.Sealed(), Hash: e.Hash}); err != nil {
-				return // the client went away
-			}
+		if err := roster.WriteExport(hctx.BodyWriter(), events); err != nil {
+			// The status is sent: the client sees a cut export, whose
+			// last line does not verify as the end of the chain.
+			logger(ctx).WarnContext(ctx, "audit export cut short", "err", err)
 		}
-		w.Flush()
 	}}, nil
 }
 

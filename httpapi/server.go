@@ -60,6 +60,10 @@ type Options struct {
 	// Console, when set, serves the admin console at /console/, behind the
 	// same logging, metrics and deadlines as the API.
 	Console http.Handler
+	// Unbounded names requests besides the API's own streams that last as
+	// long as their client, without RequestTimeout (the console's audit
+	// export and verification).
+	Unbounded func(*http.Request) bool
 }
 
 // consolePath is where the admin console is served.
@@ -82,6 +86,7 @@ type Server struct {
 	heartbeat   time.Duration
 	maxImport   int64
 	importTime  time.Duration
+	unbounded   func(*http.Request) bool
 	// checkOps are the check operations, whose errors the short way of
 	// checks (fastChecks) writes as huma does; slowChecks turns that way
 	// off, for tests comparing the two.
@@ -153,7 +158,7 @@ func New(svc roster.Services, store Idempotency, opts Options) *Server {
 	}
 	s := &Server{svc: svc, store: store, log: opts.Logger, clock: opts.Clock, ready: opts.Ready, quiet: opts.QuietRequests,
 		timeout: opts.RequestTimeout, bodyTimeout: opts.BodyReadTimeout, mux: http.NewServeMux(), heartbeat: opts.StreamHeartbeat,
-		maxImport: opts.MaxImportBytes, importTime: opts.ImportTimeout}
+		maxImport: opts.MaxImportBytes, importTime: opts.ImportTimeout, unbounded: opts.Unbounded}
 	s.closing, s.closeStreams = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opts.Pools, svc)
 	useRosterProblems()

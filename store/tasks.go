@@ -294,7 +294,7 @@ func (t *tx) CancelTask(ctx context.Context, id string) (roster.Task, error) {
 	if err != nil {
 		return roster.Task{}, err
 	}
-	if taskStatuses[j.State] != roster.TaskScheduled {
+	if !taskStatuses[j.State].Cancellable() {
 		return toTask(j), roster.ErrTaskNotCancellable
 	}
 	if j, err = t.db.taskWriter.JobCancelTx(ctx, t.sqlTx, j.ID); err != nil {
@@ -309,7 +309,7 @@ func (t *tx) RetryTask(ctx context.Context, id string) (roster.Task, error) {
 	if err != nil {
 		return roster.Task{}, err
 	}
-	if s := taskStatuses[j.State]; s != roster.TaskFailed && s != roster.TaskCancelled {
+	if !taskStatuses[j.State].Retryable() {
 		return toTask(j), roster.ErrTaskNotRetryable
 	}
 	if j, err = t.db.taskWriter.JobRetryTx(ctx, t.sqlTx, j.ID); err != nil {

@@ -182,7 +182,7 @@ func serve(ctx context.Context, out io.Writer, cfg serveConfig, listening chan<-
 		return err
 	}
 	api := httpapi.New(svc, db, httpapi.Options{Logger: log, Pools: db.Pools(), QuietRequests: cfg.quiet, Ready: readiness(svc, db),
-		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout, Console: con})
+		RequestTimeout: cfg.timeout, BodyReadTimeout: cfg.timeout, Console: con, Unbounded: console.LongRunning})
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err

@@ -126,7 +126,7 @@ func NewReplica(t testing.TB, b Backend, dsn string, clock *Clock, opts ...Optio
 		t.Fatalf("console: %v", err)
 	}
 	apiOpts := conf.API
-	apiOpts.Clock, apiOpts.Logger, apiOpts.Pools, apiOpts.Console = clock.Now, log, db.Pools(), con
+	apiOpts.Clock, apiOpts.Logger, apiOpts.Pools, apiOpts.Console, apiOpts.Unbounded = clock.Now, log, db.Pools(), con, console.LongRunning
 	api := httpapi.New(svc, db, apiOpts)
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
