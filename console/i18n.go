@@ -106,8 +106,14 @@ func (l *locale) Has(id string) bool {
 	return err == nil
 }
 
-// Num formats an integer with this language's digit grouping.
-func (l *locale) Num(n any) string { return l.printer.Sprint(n) }
+// Num formats an integer (or what an *int points to) with this
+// language's digit grouping.
+func (l *locale) Num(n any) string {
+	if p, ok := n.(*int); ok && p != nil {
+		n = *p
+	}
+	return l.printer.Sprint(n)
+}
 
 // Date formats a moment in this language's layout, in UTC.
 func (l *locale) Date(t time.Time) string {
