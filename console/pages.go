@@ -2,7 +2,9 @@ package console
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,9 +14,39 @@ import (
 // pageSize is how many rows a console list shows at a time.
 const pageSize = 50
 
-// listPage reads the cursor of a list page from the query.
+// listPage reads the cursor of a page's main list from the query.
 func listPage(q *request, idPrefix string) (roster.Page, error) {
-	return roster.ParsePage(pageSize, q.r.URL.Query().Get("after"), idPrefix)
+	return sectionPage(q, "after", idPrefix)
+}
+
+// sectionPage reads the cursor of one of a page's lists from the query
+// parameter param: a page with several lists pages each on its own.
+func sectionPage(q *request, param, idPrefix string) (roster.Page, error) {
+	return roster.ParsePage(pageSize, q.r.URL.Query().Get(param), idPrefix)
+}
+
+// links are the links to the first and the next page of a list.
+type links struct{ Prev, Next string }
+
+// linksFor links the pages of the list whose cursor is in param, keeping
+// the page's other query parameters. Cursors only go forward, so "back"
+// is the first page.
+func linksFor(q *request, param, next string) links {
+	var l links
+	if next != "" {
+		v := q.r.URL.Query()
+		v.Set(param, next)
+		l.Next = q.r.URL.Path + "?" + v.Encode()
+	}
+	if q.r.URL.Query().Get(param) != "" {
+		v := q.r.URL.Query()
+		v.Del(param)
+		l.Prev = q.r.URL.Path
+		if len(v) > 0 {
+			l.Prev += "?" + v.Encode()
+		}
+	}
+	return l
 }
 
 // homeData is the signed-in user's organisations and workspaces.
@@ -73,11 +105,13 @@ type orgData struct {
 	Members    []roster.OrgMembership
 	Prev, Next string
 	Workspaces []roster.WorkspaceView
-	Roles      []roster.OrgRole
-	Me         string
-	Staff      bool // the plan form is offered: staff set plans
-	WsRoles    []roster.WorkspaceRole
-	Audit      string
+	// WorkspaceLinks page the workspaces, apart from the members.
+	WorkspaceLinks links
+	Roles          []roster.OrgRole
+	Me             string
+	Staff          bool // the plan form is offered: staff set plans
+	WsRoles        []roster.WorkspaceRole
+	Audit          string
 }
 
 // Free reports whether the plan makes a workspace role free.
@@ -116,14 +150,19 @@ func orgPage(c *Console, q *request) error {
 	switch {
 	case err == nil:
 		d.Members = members
-		if next != "" {
-			d.Next = q.r.URL.Path + "?after=" + next
-		}
+		d.Prev, d.Next = pager(q, next)
 	case !refused(err):
 		return err
 	}
-	d.Workspaces, _, err = c.svc.ListWorkspaces(q.ctx, roster.WorkspaceFilter{OrgID: id}, roster.Page{Limit: pageSize})
-	if err != nil && !refused(err) {
+	wp, err := sectionPage(q, "ws_after", roster.PrefixWorkspace)
+	if err != nil {
+		return err
+	}
+	d.Workspaces, next, err = c.svc.ListWorkspaces(q.ctx, roster.WorkspaceFilter{OrgID: id}, wp)
+	switch {
+	case err == nil:
+		d.WorkspaceLinks = linksFor(q, "ws_after", next)
+	case !refused(err):
 		return err
 	}
 	c.render(q, q.statusOr(http.StatusOK), "org", "org.title", d)
@@ -182,6 +221,30 @@ type confirmData struct {
 	Subject    string
 	Action     string
 	Cancel     string
+	Fields     []field // a form's fields, posted again once confirmed
+}
+
+type field struct{ Name, Value string }
+
+// confirmFirst answers a destructive form that has not been confirmed yet
+// with a confirmation page that posts the same fields again, confirmed;
+// it reports whether it did.
+func (c *Console) confirmFirst(q *request, questionID, subject, cancel string) bool {
+	if q.r.PostFormValue("confirmed") != "" {
+		return false
+	}
+	d := confirmData{QuestionID: questionID, Subject: subject, Action: q.r.URL.Path, Cancel: cancel,
+		Fields: []field{{Name: "confirmed", Value: "yes"}}}
+	for _, name := range slices.Sorted(maps.Keys(q.r.PostForm)) {
+		if name == "csrf" || name == "confirmed" {
+			continue
+		}
+		for _, v := range q.r.PostForm[name] {
+			d.Fields = append(d.Fields, field{Name: name, Value: v})
+		}
+	}
+	c.render(q, http.StatusOK, "confirm", "confirm.title", d)
+	return true
 }
 
 func confirmRemoveOrgMember(c *Console, q *request) error {
@@ -215,8 +278,10 @@ type workspaceData struct {
 	Invitations []roster.Invitation
 	Requests    []roster.AccessRequest
 	Support     []roster.SupportSession
-	Managed     bool                     // the viewer may see the admin sections
-	Issued      *roster.IssuedInvitation // just created or resent: its link, shown once
+	// Each admin section pages on its own.
+	InvitationLinks, RequestLinks, SupportLinks links
+	Managed                                     bool                     // the viewer may see the admin sections
+	Issued                                      *roster.IssuedInvitation // just created or resent: its link, shown once
 }
 
 func workspacePage(c *Console, q *request) error {
@@ -234,28 +299,41 @@ func workspacePage(c *Console, q *request) error {
 	switch {
 	case err == nil:
 		d.Members = members
-		if next != "" {
-			d.Next = q.r.URL.Path + "?after=" + next
-		}
+		d.Prev, d.Next = pager(q, next)
 	case !refused(err):
 		return err
 	}
-	first := roster.Page{Limit: pageSize}
-	d.Invitations, _, err = c.svc.ListInvitations(q.ctx, id, roster.InvitationPending, first)
+	ip, err := sectionPage(q, "inv_after", roster.PrefixInvitation)
+	if err != nil {
+		return err
+	}
+	d.Invitations, next, err = c.svc.ListInvitations(q.ctx, id, roster.InvitationPending, ip)
 	switch {
 	case err == nil:
-		d.Managed = true
+		d.Managed, d.InvitationLinks = true, linksFor(q, "inv_after", next)
 	case !refused(err):
 		return err
 	}
-	if d.Managed {
-		if d.Requests, _, err = c.svc.ListAccessRequests(q.ctx, id, roster.RequestPending, first); err != nil {
-			return err
-		}
-		if d.Support, _, err = c.svc.ListWorkspaceSupportSessions(q.ctx, id, first); err != nil {
-			return err
-		}
+	if !d.Managed {
+		c.render(q, q.statusOr(http.StatusOK), "workspace", "workspace.title", d)
+		return nil
 	}
+	rp, err := sectionPage(q, "req_after", roster.PrefixAccessRequest)
+	if err != nil {
+		return err
+	}
+	if d.Requests, next, err = c.svc.ListAccessRequests(q.ctx, id, roster.RequestPending, rp); err != nil {
+		return err
+	}
+	d.RequestLinks = linksFor(q, "req_after", next)
+	sp, err := sectionPage(q, "sup_after", roster.PrefixSupportSession)
+	if err != nil {
+		return err
+	}
+	if d.Support, next, err = c.svc.ListWorkspaceSupportSessions(q.ctx, id, sp); err != nil {
+		return err
+	}
+	d.SupportLinks = linksFor(q, "sup_after", next)
 	c.render(q, q.statusOr(http.StatusOK), "workspace", "workspace.title", d)
 	return nil
 }
@@ -339,6 +417,9 @@ func revokeInvitation(c *Console, q *request) error {
 
 func decideRequest(c *Console, q *request) error {
 	approve := q.r.PostFormValue("decision") == "approve"
+	if !approve && c.confirmFirst(q, "request.deny.confirm", "", wsPath(q)) {
+		return nil
+	}
 	_, err := c.svc.DecideAccessRequest(q.ctx, q.r.PathValue("ws"), q.r.PathValue("req"), approve, q.r.PostFormValue("role"))
 	if err != nil {
 		return c.retry(q, err, workspacePage)
@@ -351,6 +432,16 @@ func decideRequest(c *Console, q *request) error {
 
 func updateSettings(c *Console, q *request) error {
 	allow := q.r.PostFormValue("allow_support_access") == "on"
+	if !allow {
+		ws, err := c.svc.GetWorkspace(q.ctx, q.r.PathValue("ws"))
+		if err != nil {
+			return err
+		}
+		// Withdrawing consent ends every support session there: ask first.
+		if ws.Workspace.AllowSupportAccess && c.confirmFirst(q, "settings.support.off.confirm", "", wsPath(q)) {
+			return nil
+		}
+	}
 	_, err := c.svc.UpdateSettings(q.ctx, q.r.PathValue("ws"), roster.SettingsPatch{AllowSupportAccess: roster.Set(allow)})
 	if err != nil {
 		return c.retry(q, err, workspacePage)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -308,3 +309,62 @@ func TestSeatBarMovesWithMembers(t *testing.T) {
 		}
 	})
 }
+
+func TestPlanAndWorkspaceListInTheConsole(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		_, ownerToken := env.NewUserWithToken("owner@example.com")
+		org, _ := env.CreateOrg(ownerToken, "acme")
+		plan := func() map[string]any {
+			var o struct {
+				Plan map[string]any `json:"plan"`
+			}
+			env.Expect(http.StatusOK, rostertest.Req{Method: "GET", Path: "/v1/orgs/" + org.ID, Token: env.AdminToken}).JSON(t, &o)
+			return o.Plan
+		}
+		admin := newBrowser(t, env)
+		admin.signIn(env.AdminToken)
+		orgPath := "/console/orgs/" + org.ID
+		csrf := admin.get(orgPath).want(t, http.StatusOK).csrf(t)
+		form := url.Values{"csrf": {csrf}, "seat_cap": {"7"}, "free_roles": {"viewer", "external"}, "owner_seat_free": {"on"}}
+		admin.post(orgPath+"/plan", form).want(t, http.StatusSeeOther)
+		got := plan()
+		if got["seat_cap"] != float64(7) || len(got["free_roles"].([]any)) != 2 || got["owner_seat_free"] != true {
+			t.Errorf("after saving the plan, the API says %v", got)
+		}
+		if p := admin.get(orgPath); !p.has("cap 7") {
+			t.Errorf("the organisation page does not show the cap:\n%s", p.Body)
+		}
+		admin.post(orgPath+"/plan", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther)
+		if got := plan(); got["seat_cap"] != nil || len(got["free_roles"].([]any)) != 0 || got["owner_seat_free"] != false {
+			t.Errorf("an empty plan form: the API says %v", got)
+		}
+		if p := admin.post(orgPath+"/plan", url.Values{"csrf": {csrf}, "seat_cap": {"lots"}}); p.Status != http.StatusBadRequest || p.code() != roster.CodeInvalidRequest {
+			t.Errorf("a cap that is no number: %d %q", p.Status, p.code())
+		}
+		owner := newBrowser(t, env)
+		ownerCSRF := owner.signIn(ownerToken).csrf(t)
+		gotOwner := owner.post(orgPath+"/plan", url.Values{"csrf": {ownerCSRF}, "seat_cap": {"100"}})
+		want := env.Do(rostertest.Req{Method: "PUT", Path: "/v1/orgs/" + org.ID + "/plan", Token: ownerToken, Body: map[string]any{"seat_cap": 100}})
+		if gotOwner.Status != want.Status || gotOwner.code() != want.Code(t) {
+			t.Errorf("an owner setting the plan: console %d %q, API %d %q", gotOwner.Status, gotOwner.code(), want.Status, want.Code(t))
+		}
+
+		// The organisation's workspaces page apart from its members.
+		for i := range pageSize + 5 {
+			env.Expect(http.StatusCreated, rostertest.Req{Method: "POST", Path: "/v1/workspaces", Token: ownerToken,
+				Body: map[string]any{"org_id": org.ID, "name": fmt.Sprintf("W%02d", i), "slug": fmt.Sprintf("w%02d", i)}})
+		}
+		first := owner.get(orgPath).want(t, http.StatusOK)
+		more := regexp.MustCompile(`<a class="more" href="([^"]+)"`).FindStringSubmatch(first.Body)
+		if more == nil || !strings.Contains(more[1], "ws_after=") {
+			t.Fatalf("the workspace list has no link to its next page:\n%s", first.Body)
+		}
+		second := owner.get(strings.ReplaceAll(more[1], "&amp;", "&")).want(t, http.StatusOK)
+		if !second.has(">W54<") || first.has(">W54<") {
+			t.Errorf("the second page of workspaces does not hold the last ones")
+		}
+	})
+}
+
+const pageSize = 50

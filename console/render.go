@@ -38,6 +38,15 @@ type shownError struct {
 	Words  string
 }
 
+// pagerView is what the "links" template shows: a list's page links.
+type pagerView struct {
+	*locale
+	links
+}
+
+// Pages is a list's page links, for the "links" template.
+func (v view) Pages(l links) pagerView { return pagerView{v.locale, l} }
+
 // Left says how long until t.
 func (v view) Left(t time.Time) string { return v.locale.Left(t, v.now) }
 

@@ -18,17 +18,8 @@ import (
 // pager links the pages of a list by the cursor in ?after=, keeping the
 // page's other query parameters.
 func pager(q *request, next string) (prev, nextLink string) {
-	if next != "" {
-		v := q.r.URL.Query()
-		v.Set("after", next)
-		nextLink = q.r.URL.Path + "?" + v.Encode()
-	}
-	if q.r.URL.Query().Get("after") != "" {
-		v := q.r.URL.Query()
-		v.Del("after")
-		prev = q.r.URL.Path + "?" + v.Encode() // the first page: cursors only go forward
-	}
-	return prev, nextLink
+	l := linksFor(q, "after", next)
+	return l.Prev, l.Next
 }
 
 // usersData is the staff's user directory.

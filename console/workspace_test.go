@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/roster-dev/roster"
@@ -134,7 +135,17 @@ func TestAccessRequestsAndSettingsInTheConsole(t *testing.T) {
 		}
 		csrf := p.csrf(t)
 		owner.post(wsPath+"/requests/"+ids[mia.ID], url.Values{"csrf": {csrf}, "decision": {"approve"}, "role": {"viewer"}}).want(t, http.StatusSeeOther)
-		owner.post(wsPath+"/requests/"+ids[dan.ID], url.Values{"csrf": {csrf}, "decision": {"deny"}}).want(t, http.StatusSeeOther)
+		// Denying asks first; the confirmation posts the form again.
+		deny := url.Values{"csrf": {csrf}, "decision": {"deny"}}
+		confirm := owner.post(wsPath+"/requests/"+ids[dan.ID], deny).want(t, http.StatusOK)
+		if !confirm.has("Deny this access request?") || !strings.Contains(confirm.Body, `name="decision" value="deny"`) {
+			t.Fatalf("denying does not ask first:\n%s", confirm.Body)
+		}
+		if reqs := listOf(env, "/v1/workspaces/"+ws.ID+"/access-requests"); len(reqs) != 1 {
+			t.Fatalf("asking to confirm decided a request: %d pending, want 1", len(reqs))
+		}
+		deny.Set("confirmed", "yes")
+		owner.post(wsPath+"/requests/"+ids[dan.ID], deny).want(t, http.StatusSeeOther)
 		if d := env.Check(mia.ID, "workspace.read", ws.ID); !d.Allowed || d.Role == nil || *d.Role != "viewer" {
 			t.Errorf("approved as viewer, mia: %+v", d)
 		}
@@ -152,16 +163,20 @@ func TestAccessRequestsAndSettingsInTheConsole(t *testing.T) {
 			env.Expect(http.StatusOK, rostertest.Req{Method: "GET", Path: "/v1/workspaces/" + ws.ID + "/settings", Token: ownerToken}).JSON(t, &s)
 			return s.Allow
 		}
-		start := settings()
-		form := url.Values{"csrf": {csrf}}
-		if !start {
-			form.Set("allow_support_access", "on")
+		// Turning support access on takes one click; turning it off ends
+		// every support session there, so it asks first.
+		on := url.Values{"csrf": {csrf}, "allow_support_access": {"on"}}
+		if !owner.follow(owner.post(wsPath+"/settings", on)).has("The settings have been saved.") || !settings() {
+			t.Fatal("turning support access on")
 		}
-		if !owner.follow(owner.post(wsPath+"/settings", form)).has("The settings have been saved.") {
-			t.Error("saving the settings shows no notice")
+		off := url.Values{"csrf": {csrf}}
+		if p := owner.post(wsPath+"/settings", off).want(t, http.StatusOK); !p.has("Turn support access off?") || !settings() {
+			t.Fatalf("turning support access off does not ask first:\n%s", p.Body)
 		}
-		if settings() == start {
-			t.Errorf("the support-access switch did not change from %v", start)
+		off.Set("confirmed", "yes")
+		owner.post(wsPath+"/settings", off).want(t, http.StatusSeeOther)
+		if settings() {
+			t.Error("confirmed, support access is still on")
 		}
 	})
 }
