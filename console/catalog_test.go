@@ -100,7 +100,7 @@ func flatten(v any) string {
 // {{$.T "id"}} in templates; T("id"), titles and notices in Go.
 var (
 	templateIDs = regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
-	codeIDs     = regexp.MustCompile(`(?:\.T\(|render\(q, [^,]+, "[a-z-]+", |done\(q, [^,]+, |QuestionID: |notice = )"([a-z0-9_.]+)"`)
+	codeIDs     = regexp.MustCompile(`(?:\.T\(|render\(q, [^,]+, "[a-z-]+", |done\(q, [^,]+, |QuestionID: |notice = |confirm\(q, |confirmFirst\(q, )"([a-z0-9_.]+)"`)
 )
 
 func TestEveryMessageUsedExists(t *testing.T) {

@@ -177,21 +177,20 @@ func refused(err error) bool {
 }
 
 func addOrgMember(c *Console, q *request) error {
-	org := q.r.PathValue("org")
-	_, _, err := c.svc.PutOrgMember(q.ctx, org, q.r.PostFormValue("user_id"), q.r.PostFormValue("role"))
-	if err != nil {
-		return c.retry(q, err, orgPage)
-	}
-	return done(q, Base+"orgs/"+org, "member_added")
+	return putOrgMember(c, q, q.r.PostFormValue("user_id"), "member_added")
 }
 
 func changeOrgMember(c *Console, q *request) error {
+	return putOrgMember(c, q, q.r.PathValue("user"), "role_changed")
+}
+
+// putOrgMember gives a user the form's role in the organisation.
+func putOrgMember(c *Console, q *request, userID, notice string) error {
 	org := q.r.PathValue("org")
-	_, _, err := c.svc.PutOrgMember(q.ctx, org, q.r.PathValue("user"), q.r.PostFormValue("role"))
-	if err != nil {
+	if _, _, err := c.svc.PutOrgMember(q.ctx, org, userID, q.r.PostFormValue("role")); err != nil {
 		return c.retry(q, err, orgPage)
 	}
-	return done(q, Base+"orgs/"+org, "role_changed")
+	return done(q, Base+"orgs/"+org, notice)
 }
 
 // setPlan sets the organisation's plan: its seat cap (empty: none), the
@@ -226,6 +225,13 @@ type confirmData struct {
 
 type field struct{ Name, Value string }
 
+// confirm shows the confirmation page of a destructive action: it posts to
+// the page's own URL, or goes back to cancel.
+func (c *Console) confirm(q *request, questionID, subject, cancel string) error {
+	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: questionID, Subject: subject, Action: q.r.URL.Path, Cancel: cancel})
+	return nil
+}
+
 // confirmFirst answers a destructive form that has not been confirmed yet
 // with a confirmation page that posts the same fields again, confirmed;
 // it reports whether it did.
@@ -252,9 +258,7 @@ func confirmRemoveOrgMember(c *Console, q *request) error {
 	if _, err := c.svc.GetOrg(q.ctx, org); err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "org.members.remove.confirm", Subject: user,
-		Action: q.r.URL.Path, Cancel: Base + "orgs/" + org})
-	return nil
+	return c.confirm(q, "org.members.remove.confirm", user, Base+"orgs/"+org)
 }
 
 func removeOrgMember(c *Console, q *request) error {
@@ -378,9 +382,7 @@ func confirmRevokeInvitation(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "invitation.revoke.confirm", Subject: inv.Email,
-		Action: q.r.URL.Path, Cancel: wsPath(q)})
-	return nil
+	return c.confirm(q, "invitation.revoke.confirm", inv.Email, wsPath(q))
 }
 
 var errInvitationNotFound = roster.Errorf(roster.KindNotFound, roster.CodeInvitationNotFound, "no such pending invitation")

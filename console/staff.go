@@ -56,9 +56,7 @@ func confirmSuspend(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "users.suspend.confirm", Subject: u.DisplayName,
-		Action: q.r.URL.Path, Cancel: Base + "staff/users"})
-	return nil
+	return c.confirm(q, "users.suspend.confirm", u.DisplayName, Base+"staff/users")
 }
 
 func suspendUser(c *Console, q *request) error {
@@ -126,9 +124,7 @@ func confirmLeave(c *Console, q *request) error {
 	if _, err := c.svc.MySupportSession(q.ctx, ws); err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "support.leave.confirm", Subject: ws,
-		Action: q.r.URL.Path, Cancel: Base + "staff/support"})
-	return nil
+	return c.confirm(q, "support.leave.confirm", ws, Base+"staff/support")
 }
 
 func leaveSupport(c *Console, q *request) error {
@@ -180,9 +176,7 @@ func confirmCancelTask(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "tasks.cancel.confirm", Subject: t.ID + " (" + string(t.Type) + ")",
-		Action: q.r.URL.Path, Cancel: Base + "staff/tasks"})
-	return nil
+	return c.confirm(q, "tasks.cancel.confirm", t.ID+" ("+string(t.Type)+")", Base+"staff/tasks")
 }
 
 func cancelTask(c *Console, q *request) error {
@@ -237,9 +231,7 @@ func confirmRotate(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "confirm", "confirm.title", confirmData{QuestionID: "webhooks.rotate.confirm", Subject: w.URL,
-		Action: q.r.URL.Path, Cancel: Base + "staff/webhooks"})
-	return nil
+	return c.confirm(q, "webhooks.rotate.confirm", w.URL, Base+"staff/webhooks")
 }
 
 func rotateWebhook(c *Console, q *request) error {

@@ -236,6 +236,18 @@ func readiness(svc *service.Service, db *store.DB) func(context.Context) error {
 	}
 }
 
+// asOperator runs fn on a migrated database, as the operator's command
+// line: the service with every right.
+func asOperator(cmd *cobra.Command, dsn string, fn func(system context.Context, svc *service.Service) error) error {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	db, err := openMigrated(cmd.Context(), dsn, store.Options{}, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(roster.WithActor(cmd.Context(), roster.SystemActor()), service.New(db, service.Options{Logger: log}))
+}
+
 func newBootstrapCommand() *cobra.Command {
 	var dsn, email string
 	cmd := &cobra.Command{
@@ -245,19 +257,14 @@ func newBootstrapCommand() *cobra.Command {
 		Long: "Ensures an active platform admin with the given email (creating or promoting the user) and\n" +
 			"prints a new personal token for them as the last line of standard output.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-			db, err := openMigrated(cmd.Context(), dsn, store.Options{}, log)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			system := roster.WithActor(cmd.Context(), roster.SystemActor())
-			u, token, err := service.New(db, service.Options{Logger: log}).EnsureAdmin(system, email)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Platform admin %s (%s). New token:\n%s\n", email, u.ID, token)
-			return nil
+			return asOperator(cmd, dsn, func(system context.Context, svc *service.Service) error {
+				u, token, err := svc.EnsureAdmin(system, email)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Platform admin %s (%s). New token:\n%s\n", email, u.ID, token)
+				return nil
+			})
 		},
 	}
 	databaseFlag(cmd, &dsn)

@@ -1,17 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/console"
 	"github.com/roster-dev/roster/service"
-	"github.com/roster-dev/roster/store"
 )
 
 func newLoginLinkCommand() *cobra.Command {
@@ -23,20 +20,15 @@ func newLoginLinkCommand() *cobra.Command {
 		Long: "Prints, as the last line of standard output, a link to the admin console that signs in the active\n" +
 			"user with this email. It works once, within 15 minutes.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-			db, err := openMigrated(cmd.Context(), dsn, store.Options{}, log)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			system := roster.WithActor(cmd.Context(), roster.SystemActor())
-			link, secret, err := service.New(db, service.Options{Logger: log}).CreateLoginLink(system, email)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Sign-in link for %s, valid once until %s:\n%s\n",
-				email, link.ExpiresAt.UTC().Format("15:04:05 UTC"), loginURL(base, secret))
-			return nil
+			return asOperator(cmd, dsn, func(system context.Context, svc *service.Service) error {
+				link, secret, err := svc.CreateLoginLink(system, email)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Sign-in link for %s, valid once until %s:\n%s\n",
+					email, link.ExpiresAt.UTC().Format("15:04:05 UTC"), loginURL(base, secret))
+				return nil
+			})
 		},
 	}
 	databaseFlag(cmd, &dsn)
