@@ -142,31 +142,38 @@ func orgPage(c *Console, q *request) error {
 	case !refused(err):
 		return err
 	}
-	p, err := listPage(q, roster.PrefixUser)
-	if err != nil {
+	var memberLinks links
+	if d.Members, memberLinks, _, err = section(q, "after", roster.PrefixUser, func(p roster.Page) ([]roster.OrgMembership, string, error) {
+		return c.svc.ListOrgMembers(q.ctx, id, p)
+	}); err != nil {
 		return err
 	}
-	members, next, err := c.svc.ListOrgMembers(q.ctx, id, p)
-	switch {
-	case err == nil:
-		d.Members = members
-		d.Prev, d.Next = pager(q, next)
-	case !refused(err):
-		return err
-	}
-	wp, err := sectionPage(q, "ws_after", roster.PrefixWorkspace)
-	if err != nil {
-		return err
-	}
-	d.Workspaces, next, err = c.svc.ListWorkspaces(q.ctx, roster.WorkspaceFilter{OrgID: id}, wp)
-	switch {
-	case err == nil:
-		d.WorkspaceLinks = linksFor(q, "ws_after", next)
-	case !refused(err):
+	d.Prev, d.Next = memberLinks.Prev, memberLinks.Next
+	if d.Workspaces, d.WorkspaceLinks, _, err = section(q, "ws_after", roster.PrefixWorkspace, func(p roster.Page) ([]roster.WorkspaceView, string, error) {
+		return c.svc.ListWorkspaces(q.ctx, roster.WorkspaceFilter{OrgID: id}, p)
+	}); err != nil {
 		return err
 	}
 	c.render(q, q.statusOr(http.StatusOK), "org", "org.title", d)
 	return nil
+}
+
+// section reads one list of a page: its page by the cursor in the query
+// parameter param, and the links to its other pages. A list the caller may
+// not see is left out (shown is false); any other failure fails the page.
+func section[T any](q *request, param, idPrefix string, list func(roster.Page) ([]T, string, error)) (items []T, l links, shown bool, err error) {
+	p, err := sectionPage(q, param, idPrefix)
+	if err != nil {
+		return nil, links{}, false, err
+	}
+	items, next, err := list(p)
+	if refused(err) {
+		return nil, links{}, false, nil
+	}
+	if err != nil {
+		return nil, links{}, false, err
+	}
+	return items, linksFor(q, param, next), true, nil
 }
 
 // refused reports whether the service refused the caller a part of a page
@@ -295,49 +302,31 @@ func workspacePage(c *Console, q *request) error {
 		return err
 	}
 	d := workspaceData{Workspace: ws, Me: q.user.ID, Roles: roster.WorkspaceRoles, DefaultRole: roster.RoleMember, Issued: q.issued}
-	p, err := listPage(q, roster.PrefixUser)
-	if err != nil {
+	var memberLinks links
+	if d.Members, memberLinks, _, err = section(q, "after", roster.PrefixUser, func(p roster.Page) ([]roster.Member, string, error) {
+		return c.svc.ListWorkspaceMembers(q.ctx, id, false, p)
+	}); err != nil {
 		return err
 	}
-	members, next, err := c.svc.ListWorkspaceMembers(q.ctx, id, false, p)
-	switch {
-	case err == nil:
-		d.Members = members
-		d.Prev, d.Next = pager(q, next)
-	case !refused(err):
+	d.Prev, d.Next = memberLinks.Prev, memberLinks.Next
+	// The admin sections show for those who may list invitations.
+	if d.Invitations, d.InvitationLinks, d.Managed, err = section(q, "inv_after", roster.PrefixInvitation, func(p roster.Page) ([]roster.Invitation, string, error) {
+		return c.svc.ListInvitations(q.ctx, id, roster.InvitationPending, p)
+	}); err != nil {
 		return err
 	}
-	ip, err := sectionPage(q, "inv_after", roster.PrefixInvitation)
-	if err != nil {
-		return err
+	if d.Managed {
+		if d.Requests, d.RequestLinks, _, err = section(q, "req_after", roster.PrefixAccessRequest, func(p roster.Page) ([]roster.AccessRequest, string, error) {
+			return c.svc.ListAccessRequests(q.ctx, id, roster.RequestPending, p)
+		}); err != nil {
+			return err
+		}
+		if d.Support, d.SupportLinks, _, err = section(q, "sup_after", roster.PrefixSupportSession, func(p roster.Page) ([]roster.SupportSession, string, error) {
+			return c.svc.ListWorkspaceSupportSessions(q.ctx, id, p)
+		}); err != nil {
+			return err
+		}
 	}
-	d.Invitations, next, err = c.svc.ListInvitations(q.ctx, id, roster.InvitationPending, ip)
-	switch {
-	case err == nil:
-		d.Managed, d.InvitationLinks = true, linksFor(q, "inv_after", next)
-	case !refused(err):
-		return err
-	}
-	if !d.Managed {
-		c.render(q, q.statusOr(http.StatusOK), "workspace", "workspace.title", d)
-		return nil
-	}
-	rp, err := sectionPage(q, "req_after", roster.PrefixAccessRequest)
-	if err != nil {
-		return err
-	}
-	if d.Requests, next, err = c.svc.ListAccessRequests(q.ctx, id, roster.RequestPending, rp); err != nil {
-		return err
-	}
-	d.RequestLinks = linksFor(q, "req_after", next)
-	sp, err := sectionPage(q, "sup_after", roster.PrefixSupportSession)
-	if err != nil {
-		return err
-	}
-	if d.Support, next, err = c.svc.ListWorkspaceSupportSessions(q.ctx, id, sp); err != nil {
-		return err
-	}
-	d.SupportLinks = linksFor(q, "sup_after", next)
 	c.render(q, q.statusOr(http.StatusOK), "workspace", "workspace.title", d)
 	return nil
 }
