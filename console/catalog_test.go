@@ -2,12 +2,16 @@ package console
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,4 +194,42 @@ func strs[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+// TestEveryErrorCodeHasWords: whatever the service refuses with, the
+// console says it in the visitor's language, never in the service's
+// English.
+func TestEveryErrorCodeHasWords(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../error.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	english := readCatalog(t)["en"]
+	n := 0
+	for _, decl := range f.Decls {
+		g, ok := decl.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			v := spec.(*ast.ValueSpec)
+			for i, name := range v.Names {
+				if !strings.HasPrefix(name.Name, "Code") || i >= len(v.Values) {
+					continue
+				}
+				lit, ok := v.Values[i].(*ast.BasicLit)
+				if !ok {
+					continue
+				}
+				n++
+				code, _ := strconv.Unquote(lit.Value)
+				if _, ok := english["error."+code]; !ok {
+					t.Errorf("no words for error code %s (%s)", code, name.Name)
+				}
+			}
+		}
+	}
+	if n < 50 {
+		t.Fatalf("found %d error codes in error.go; is the parse stale?", n)
+	}
 }

@@ -53,6 +53,11 @@ func TestOrgMembersThroughTheConsole(t *testing.T) {
 		if got := orgMembers(env, org.ID)[bob.ID]; got != string(roster.OrgMember) {
 			t.Fatalf("after adding bob, the API says his role is %q", got)
 		}
+		// The audit log (newest first) names alice, through her console session.
+		events := listOf(env, "/v1/audit?org_id="+org.ID+"&action="+roster.ActionOrgMemberCreated)
+		if len(events) == 0 || events[0]["actor_user_id"] != alice.ID || !strings.HasPrefix(events[0]["actor_token_id"].(string), roster.PrefixConsoleSession) {
+			t.Errorf("the audit event of a change in the console: %v", events)
+		}
 
 		br.post(orgPath+"/members/"+bob.ID, url.Values{"csrf": {csrf}, "role": {string(roster.OrgAdmin)}}).want(t, http.StatusSeeOther)
 		if got := orgMembers(env, org.ID)[bob.ID]; got != string(roster.OrgAdmin) {

@@ -84,15 +84,13 @@ func (c *Console) render(q *request, status int, name, titleID string, data any)
 
 // show turns err into what a page shows, and its status.
 func (c *Console) show(q *request, err error) *shownError {
-	status, code, message := httpapi.StatusOf(err)
+	status, code, _ := httpapi.StatusOf(err)
 	if status == http.StatusInternalServerError {
 		c.log.ErrorContext(q.r.Context(), "internal error in the console", "error", err)
 	}
-	words := message
-	if q.Has("error." + code) {
-		words = q.T("error." + code)
-	}
-	return &shownError{Status: status, Code: code, Words: words}
+	// Every code has its words in every language (a test sees to it); the
+	// service's own message is English, for logs and API clients.
+	return &shownError{Status: status, Code: code, Words: q.T("error." + code)}
 }
 
 // fail shows an error on a page of its own; actions that have a page to
