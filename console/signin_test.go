@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +23,15 @@ func TestSignInWithATokenAndOut(t *testing.T) {
 		if p := br.get("/console/"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/console/sign-in" {
 			t.Fatalf("signed out, the start page: %d %s, want a 303 to the sign-in page", p.Status, p.Header.Get("Location"))
 		}
+		_, ws := env.CreateOrg(token, "second")
+		env.Expect(http.StatusOK, rostertest.Req{Method: "PUT", Path: "/v1/me/default-workspace", Token: token, Body: map[string]any{"workspace_id": ws.ID}})
 		home := br.signIn(token)
 		if !home.has("acme") || !home.has("ann@example.com") {
 			t.Errorf("the start page does not show the organisation and who is signed in:\n%s", home.Body)
+		}
+		if !regexp.MustCompile(`href="/console/workspaces/`+ws.ID+`">second</a> <span class="role">[^<]*</span> <span class="badge default">`).MatchString(home.Body) ||
+			strings.Count(home.Body, `badge default`) != 1 {
+			t.Errorf("the default workspace is not the one marked:\n%s", home.Body)
 		}
 		secret := br.cookie("roster_session")
 		if secret == "" || strings.Contains(secret, token) {

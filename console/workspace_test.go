@@ -42,6 +42,12 @@ func TestInvitationsInTheConsole(t *testing.T) {
 		if owner.get(wsPath).has(m[1]) {
 			t.Error("the invitation's secret is shown again")
 		}
+		// Resending shows a fresh secret, once.
+		invID := listOf(env, "/v1/workspaces/"+ws.ID+"/invitations")[0]["id"].(string)
+		resent := owner.post(wsPath+"/invitations/"+invID+"/resend", url.Values{"csrf": {csrf}}).want(t, http.StatusOK)
+		if again := shownSecret.FindStringSubmatch(resent.Body); again == nil || again[1] == m[1] {
+			t.Errorf("resending does not show a new secret:\n%s", resent.Body)
+		}
 		if pending := listOf(env, "/v1/workspaces/"+ws.ID+"/invitations"); len(pending) != 1 || pending[0]["email"] != "invitee@example.com" {
 			t.Fatalf("after inviting, the API lists %v", pending)
 		}
