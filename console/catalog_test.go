@@ -233,3 +233,21 @@ func TestEveryErrorCodeHasWords(t *testing.T) {
 		t.Fatalf("found %d error codes in error.go; is the parse stale?", n)
 	}
 }
+
+func TestActionsSwitchLanguageOnTheirPage(t *testing.T) {
+	for action, page := range map[string]string{
+		"/console/orgs/org_1/members/usr_2/remove": "/console/orgs/org_1",
+		"/console/workspaces/ws_1/invitations":     "/console/workspaces/ws_1",
+		"/console/staff/webhooks/whk_1/rotate":     "/console/staff/webhooks",
+		"/console/staff/support":                   "/console/staff/support",
+		"/console/audit/verify":                    "/console/audit",
+		"/console/invitations/inv_1/accept":        "/console/",
+		"/console/sign-in":                         "/console/sign-in",
+		"/console/login/rst_lnk_x":                 "/console/login/rst_lnk_x",
+		"/console/sign-out":                        "/console/",
+	} {
+		if got := pageOf(action); got != page {
+			t.Errorf("pageOf(%s) = %s, want %s", action, got, page)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -63,7 +64,9 @@ func (c *Console) render(q *request, status int, name, titleID string, data any)
 		v.Notice = q.T(q.notice)
 	}
 	back := q.r.URL.Path
-	if q.r.Method == http.MethodGet && q.r.URL.RawQuery != "" {
+	if q.r.Method != http.MethodGet {
+		back = pageOf(back) // an action's answer: switch on the page it belongs to
+	} else if q.r.URL.RawQuery != "" {
 		back += "?" + q.r.URL.RawQuery
 	}
 	for _, tag := range languages {
@@ -80,6 +83,21 @@ func (c *Console) render(q *request, status int, name, titleID string, data any)
 	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	q.w.WriteHeader(status)
 	q.w.Write(buf.Bytes())
+}
+
+// pageOf is the page an action's path belongs to: an action's path is its
+// page's path with the action after it (…/orgs/{id}/members/{user}).
+func pageOf(action string) string {
+	parts := strings.Split(strings.TrimPrefix(action, Base), "/")
+	switch parts[0] {
+	case "orgs", "workspaces", "staff", "login":
+		if len(parts) >= 2 {
+			return Base + parts[0] + "/" + parts[1]
+		}
+	case "audit", "sign-in":
+		return Base + parts[0]
+	}
+	return Base
 }
 
 // show turns err into what a page shows, and its status.

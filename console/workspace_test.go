@@ -39,6 +39,9 @@ func TestInvitationsInTheConsole(t *testing.T) {
 		if m == nil || !sent.has("The invitation has been sent.") {
 			t.Fatalf("the new invitation's secret is not shown:\n%s", sent.Body)
 		}
+		if !strings.Contains(sent.Body, "back="+url.QueryEscape(wsPath)+"&amp;set=nl") {
+			t.Errorf("the language switch on the invitation's answer does not come back to the workspace:\n%s", sent.Body)
+		}
 		if owner.get(wsPath).has(m[1]) {
 			t.Error("the invitation's secret is shown again")
 		}
