@@ -72,11 +72,14 @@ func NewConsoleSession(userID string, now time.Time) ConsoleSignIn {
 		ID:         NewID(PrefixConsoleSession),
 		UserID:     userID,
 		Hash:       HashToken(secret),
-		CSRF:       newSecret(""),
+		CSRF:       NewCSRFToken(),
 		CreatedAt:  now,
 		LastSeenAt: now,
 	}}
 }
+
+// NewCSRFToken is a fresh random token for a form to repeat.
+func NewCSRFToken() string { return newSecret("") }
 
 // NewLoginLink mints a login link for a user at now and returns it with its
 // secret.

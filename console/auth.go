@@ -16,7 +16,7 @@ func preCSRF(q *request) string {
 	if ck, err := q.r.Cookie(preCSRFCookie); err == nil && ck.Value != "" {
 		return ck.Value
 	}
-	v := roster.NewConsoleSession("", q.now).Session.CSRF // a fresh random value
+	v := roster.NewCSRFToken()
 	setCookie(q.w, q.r, preCSRFCookie, v, roster.ConsoleIdleTimeout)
 	return v
 }
