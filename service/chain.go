@@ -19,7 +19,19 @@ const sealBatch = 500
 
 // seal runs the sealer until ctx ends.
 func (s *Service) seal(ctx context.Context) {
-	s.followLog(ctx, "sealing the audit log", s.sealOnce)
+	s.followLog(ctx, "sealing the audit log", s.sealUnlessImporting)
+}
+
+// sealUnlessImporting is the sealer's step. While this replica runs an
+// import, the sealer waits: sealing the import's events batch by batch
+// would take turns with it for SQLite's one writer (and for PostgreSQL's
+// time), and the import is the work a person is waiting for. The sealer
+// catches up as soon as the import ends; SealNow does not wait.
+func (s *Service) sealUnlessImporting(ctx context.Context, seen **roster.EventCursor) (bool, error) {
+	if s.importing.Load() > 0 {
+		return false, nil
+	}
+	return s.sealOnce(ctx, seen)
 }
 
 // sealOnce seals the next batch of events; it reports whether more may

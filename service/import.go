@@ -61,6 +61,8 @@ func (s *Service) Import(ctx context.Context, records []roster.ImportRecord, dry
 		}
 		return total, nil
 	}
+	s.importing.Add(1)
+	defer s.importing.Add(-1)
 	refreshAt := statisticsAfter
 	for i, part := range chunks {
 		refresh := i*importChunk >= refreshAt

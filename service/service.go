@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -86,8 +87,11 @@ type Service struct {
 	deliveries          deliveryCounts
 	supportRole         roster.WorkspaceRole
 	noSealer            bool
-	fills               cacheFills
-	chunkTimeout        time.Duration
+	// importing counts this replica's imports under way: the sealer waits
+	// for them, so that a bulk import has the database's writer to itself.
+	importing    atomic.Int32
+	fills        cacheFills
+	chunkTimeout time.Duration
 }
 
 var _ roster.Services = (*Service)(nil)
