@@ -29,6 +29,10 @@ const (
 	ConsoleTouchInterval = time.Minute
 )
 
+// ErrSessionEnded is the answer to a console session that has ended, or
+// never was.
+var ErrSessionEnded = Errorf(KindUnauthenticated, CodeSessionEnded, "the console session has ended; sign in again")
+
 // ConsoleSession is one signed-in browser of the admin console. The browser
 // holds a random secret; Roster keeps only its hash, so a leaked table signs
 // nobody in. The session acts with exactly its user's authority.

@@ -12,12 +12,12 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/httpapi"
 )
 
 // Base is where the console is served.
@@ -147,18 +147,10 @@ func (c *Console) begin(w http.ResponseWriter, r *http.Request) (*request, error
 	if err != nil {
 		return req, err
 	}
-	a.RequestID, a.IP = w.Header().Get("X-Request-Id"), clientIP(r)
+	a.RequestID, a.IP = w.Header().Get("X-Request-Id"), httpapi.ClientIP(r)
 	req.ctx = roster.WithActor(r.Context(), a)
 	req.session, req.user = &sess, &a.User
 	return req, nil
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // page is a handler of a page that needs a signed-in user.
@@ -175,7 +167,7 @@ func (c *Console) signedIn(p page) http.HandlerFunc {
 		}
 		if q.session == nil {
 			if r.Method != http.MethodGet {
-				c.fail(q, errSignedOut)
+				c.fail(q, roster.ErrSessionEnded)
 				return
 			}
 			http.Redirect(w, r, Base+"sign-in", http.StatusSeeOther)
@@ -192,8 +184,7 @@ func (c *Console) signedIn(p page) http.HandlerFunc {
 }
 
 var (
-	errCSRF      = roster.Errorf(roster.KindForbidden, roster.CodeCSRFInvalid, "the form's CSRF token is missing or wrong; reload the page and try again")
-	errSignedOut = roster.Errorf(roster.KindUnauthenticated, roster.CodeSessionEnded, "the console session has ended; sign in again")
+	errCSRF = roster.Errorf(roster.KindForbidden, roster.CodeCSRFInvalid, "the form's CSRF token is missing or wrong; reload the page and try again")
 )
 
 func sameSecret(got, want string) bool {

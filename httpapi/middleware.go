@@ -186,13 +186,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		a.RequestID, a.IP = ri.id, clientIP(r)
+		a.RequestID, a.IP = ri.id, ClientIP(r)
 		ri.actor = &a
 		next.ServeHTTP(w, r.WithContext(roster.WithActor(r.Context(), a)))
 	})
 }
 
-func clientIP(r *http.Request) string {
+// ClientIP is the address a request came from, as the audit log records
+// it (the console's too).
+func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -9,7 +9,6 @@ import (
 )
 
 var (
-	errConsoleSignedOut = roster.Errorf(roster.KindUnauthenticated, roster.CodeSessionEnded, "the console session has ended; sign in again")
 	errLoginLinkInvalid = roster.Errorf(roster.KindUnauthenticated, roster.CodeLoginLinkInvalid, "the login link is not valid: it was used already, has expired, or never existed")
 	errConsoleTokenKind = roster.Errorf(roster.KindUnauthenticated, roster.CodeInvalidToken, "only a personal token signs in to the console")
 )
@@ -105,16 +104,16 @@ func (s *Service) startConsoleSession(ctx context.Context, find func(roster.Tx, 
 func (s *Service) ResumeSession(ctx context.Context, secret string) (roster.Actor, roster.ConsoleSession, error) {
 	sess, err := s.store.GetConsoleSessionByHash(ctx, roster.HashToken(secret))
 	if errors.Is(err, roster.ErrNotFound) {
-		return roster.Actor{}, roster.ConsoleSession{}, errConsoleSignedOut
+		return roster.Actor{}, roster.ConsoleSession{}, roster.ErrSessionEnded
 	}
 	if err != nil {
 		return roster.Actor{}, roster.ConsoleSession{}, err
 	}
 	now := s.now()
 	if sess.EndedAt != nil || sess.Idle(now) {
-		return roster.Actor{}, roster.ConsoleSession{}, errConsoleSignedOut
+		return roster.Actor{}, roster.ConsoleSession{}, roster.ErrSessionEnded
 	}
-	u, err := s.actingUser(ctx, sess.UserID, errConsoleSignedOut)
+	u, err := s.actingUser(ctx, sess.UserID, roster.ErrSessionEnded)
 	if err != nil {
 		return roster.Actor{}, roster.ConsoleSession{}, err
 	}
