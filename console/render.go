@@ -66,8 +66,11 @@ func (c *Console) render(q *request, status int, name, titleID string, data any)
 	back := q.r.URL.Path
 	if q.r.Method != http.MethodGet {
 		back = pageOf(back) // an action's answer: switch on the page it belongs to
-	} else if q.r.URL.RawQuery != "" {
-		back += "?" + q.r.URL.RawQuery
+	} else if query := q.r.URL.Query(); len(query) > 0 {
+		query.Del("done") // a notice is said once
+		if len(query) > 0 {
+			back += "?" + query.Encode()
+		}
 	}
 	for _, tag := range languages {
 		code := tag.String()
