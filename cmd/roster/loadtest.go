@@ -44,6 +44,7 @@ type loadConfig struct {
 	cold        int    // users whose first check is measured, at concurrency 1 and again 8
 	seal        bool   // chain the audit log as serve does (off: to measure what sealing costs)
 	resources   int    // resources to add, with shares and guests, and checks on them
+	replica     bool   // also measure the memory of a replica in a process of its own
 }
 
 func newLoadtestCommand() *cobra.Command {
@@ -75,6 +76,7 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.resources, "resources", 0, "also seed this many resources (three in ten shared with another workspace, one in ten with a guest) and measure checks on them")
 	cmd.Flags().BoolVar(&cfg.ceiling, "ceiling", true, "also measure a trivial in-memory server answering the same checks behind the same driver: the ceiling of HTTP and JSON here")
 	cmd.Flags().IntVar(&cfg.cold, "cold", 1000, "first measure the first check of this many users at concurrency 1, and of as many others at 8 (cold: in no cache)")
+	cmd.Flags().BoolVar(&cfg.replica, "replica", true, "also start roster serve on the database as a process of its own, cache every user and workspace there, and print its resident memory")
 	cmd.Flags().BoolVar(&cfg.seal, "seal", true, "chain the audit log while writing, as serve does (--seal=false measures what sealing costs)")
 	return cmd
 }
@@ -184,6 +186,11 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 	fmt.Fprintf(out, "users and workspaces first checked (from the database, 1,000 checks a batch): %d users in %v\n", len(data.users), time.Since(start).Round(time.Millisecond))
 	if err := reportMemory(out, cfg.memProfile); err != nil {
 		return err
+	}
+	if cfg.replica {
+		if err := measureReplica(ctx, out, cfg.dsn, token, data); err != nil {
+			return err
+		}
 	}
 	if len(data.resources) > 0 {
 		// A server that has run a while holds the resources it is asked

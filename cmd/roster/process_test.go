@@ -18,11 +18,6 @@ import (
 	"github.com/roster-dev/roster/internal/rostertest"
 )
 
-// runAsRoster makes the test binary act as the roster command when started
-// by a process test: the real code in a real process, with no separate
-// build.
-const runAsRoster = "ROSTER_TEST_RUN_AS_ROSTER"
-
 func TestMain(m *testing.M) {
 	if os.Getenv(runAsRoster) == "1" {
 		main()
