@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,7 +21,10 @@ var listeningOn = regexp.MustCompile(`Roster is listening on (http://\S+)`)
 // of its own, loads every user and workspace into its caches as the load
 // test's own replica was, and prints its resident memory: a replica's
 // memory without the load driver's copy of the dataset beside it.
-func measureReplica(ctx context.Context, out io.Writer, dsn, token string, data dataset) error {
+//
+// memLimit, when set, is the replica's GOMEMLIMIT: the Go runtime then
+// collects garbage as often as it must to stay under it.
+func measureReplica(ctx context.Context, out io.Writer, dsn, token, memLimit string, data dataset) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -29,6 +33,9 @@ func measureReplica(ctx context.Context, out io.Writer, dsn, token string, data 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, "serve", "--database", dsn, "--listen", "127.0.0.1:0", "--quiet")
 	cmd.Env = append(os.Environ(), runAsRoster+"=1") // a test binary acts as roster too
+	if memLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+memLimit)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -51,9 +58,14 @@ func measureReplica(ctx context.Context, out io.Writer, dsn, token string, data 
 	if err := warmUsers(ctx, base, token, data); err != nil {
 		return err
 	}
+	took := time.Since(start)
 	rss, hwm := procMemory(cmd.Process.Pid)
-	fmt.Fprintf(out, "a replica of its own (roster serve) with every user and workspace cached (in %v): resident %s, at most %s\n",
-		time.Since(start).Round(time.Millisecond), rss, hwm)
+	limit := "no GOMEMLIMIT"
+	if memLimit != "" {
+		limit = "GOMEMLIMIT " + memLimit
+	}
+	fmt.Fprintf(out, "a replica of its own (roster serve, %s) with every user and workspace cached (in %v): resident %s, at most %s; Go heap in use %s\n",
+		limit, took.Round(time.Millisecond), rss, hwm, heapInUse(ctx, base))
 	return nil
 }
 
@@ -92,6 +104,28 @@ func awaitReady(ctx context.Context, base string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// heapInUse reads the replica's Go heap in use from its metrics.
+func heapInUse(ctx context.Context, base string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return "unknown"
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "unknown"
+	}
+	defer res.Body.Close()
+	lines := bufio.NewScanner(res.Body)
+	for lines.Scan() {
+		if v, ok := strings.CutPrefix(lines.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				return fmt.Sprintf("%d MB", int64(n)>>20)
+			}
+		}
+	}
+	return "unknown"
 }
 
 // procMemory reads a process's resident memory now and at its peak.

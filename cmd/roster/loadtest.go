@@ -45,6 +45,7 @@ type loadConfig struct {
 	seal        bool   // chain the audit log as serve does (off: to measure what sealing costs)
 	resources   int    // resources to add, with shares and guests, and checks on them
 	replica     bool   // also measure the memory of a replica in a process of its own
+	replicaMem  string // that replica's GOMEMLIMIT, if any
 }
 
 func newLoadtestCommand() *cobra.Command {
@@ -77,6 +78,7 @@ func newLoadtestCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&cfg.ceiling, "ceiling", true, "also measure a trivial in-memory server answering the same checks behind the same driver: the ceiling of HTTP and JSON here")
 	cmd.Flags().IntVar(&cfg.cold, "cold", 1000, "first measure the first check of this many users at concurrency 1, and of as many others at 8 (cold: in no cache)")
 	cmd.Flags().BoolVar(&cfg.replica, "replica", true, "also start roster serve on the database as a process of its own, cache every user and workspace there, and print its resident memory")
+	cmd.Flags().StringVar(&cfg.replicaMem, "replica-memlimit", "", "the GOMEMLIMIT of that replica, e.g. 300MiB (default: none)")
 	cmd.Flags().BoolVar(&cfg.seal, "seal", true, "chain the audit log while writing, as serve does (--seal=false measures what sealing costs)")
 	return cmd
 }
@@ -188,7 +190,7 @@ func loadtest(ctx context.Context, out io.Writer, cfg loadConfig) error {
 		return err
 	}
 	if cfg.replica {
-		if err := measureReplica(ctx, out, cfg.dsn, token, data); err != nil {
+		if err := measureReplica(ctx, out, cfg.dsn, token, cfg.replicaMem, data); err != nil {
 			return err
 		}
 	}

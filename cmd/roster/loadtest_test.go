@@ -18,7 +18,7 @@ func TestLoadtestRuns(t *testing.T) {
 		var out bytes.Buffer
 		cfg := loadConfig{dsn: rostertest.NewDSN(t, b), users: 200, orgs: 20, workspaces: 100, expiringPct: 12,
 			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, concurrency: []int{1, 4}, writers: 8, seed: 7, resources: 300, seal: true,
-			ceiling: true, cold: 50, replica: true}
+			ceiling: true, cold: 50, replica: true, replicaMem: "300MiB"}
 		if err := loadtest(context.Background(), &out, cfg); err != nil {
 			t.Fatalf("loadtest: %v\n%s", err, out.String())
 		}
@@ -38,7 +38,7 @@ func TestLoadtestRuns(t *testing.T) {
 			`cold checks \(each user's first\), concurrency 8: 50 in \S+, p50 \S+, p99 \S+, 0 errors`,
 			`of 2000 checks asked of both, 0 answered differently`,
 			`ceiling, concurrency 4: \d+ checks/s, p50 \S+, p99 \S+; Roster reached \d+% of it`,
-			`a replica of its own \(roster serve\) with every user and workspace cached \(in \S+\): resident \d+ kB, at most \d+ kB`,
+			`a replica of its own \(roster serve, GOMEMLIMIT 300MiB\) with every user and workspace cached \(in \S+\): resident \d+ kB, at most \d+ kB; Go heap in use \d+ MB`,
 		} {
 			if !regexp.MustCompile(want).MatchString(out.String()) {
 				t.Errorf("no line matching %s in:\n%s", want, out.String())
