@@ -89,14 +89,17 @@ func (s *Service) Me(ctx context.Context) (roster.Me, error) {
 		if g, ok := byOrg[orgID]; ok {
 			return g
 		}
-		g := &roster.MyOrg{OrgID: orgID, Role: ua.orgs[orgID].Role}
+		g := &roster.MyOrg{OrgID: orgID}
+		if m := ua.orgMembership(orgID); m != nil {
+			g.Role = m.Role
+		}
 		byOrg[orgID] = g
 		order = append(order, orgID)
 		return g
 	}
 	for _, m := range ua.orgs {
 		if !a.Confined() { // a support token's caller is shown only its workspace
-			group(m.OrgID)
+			group(m.orgID)
 		}
 	}
 	for _, v := range views {
