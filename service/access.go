@@ -78,13 +78,24 @@ func loadUserAccess(ctx context.Context, r roster.Reader, userID string) (*userA
 }
 
 // orgMembership returns the user's membership of the organisation (its
-// organisation and role: what decisions read), or nil.
+// organisation and role: what decisions read), or nil. It returns a
+// pointer for the rules that take one; callers on the check path use
+// orgRole, which allocates nothing.
 func (ua *userAccess) orgMembership(orgID string) *roster.OrgMembership {
-	i, ok := slices.BinarySearchFunc(ua.orgs, orgID, func(h heldOrg, id string) int { return strings.Compare(h.orgID, id) })
+	role, ok := ua.orgRole(orgID)
 	if !ok {
 		return nil
 	}
-	return &roster.OrgMembership{OrgID: ua.orgs[i].orgID, Role: ua.orgs[i].role}
+	return &roster.OrgMembership{OrgID: orgID, Role: role}
+}
+
+// orgRole returns the user's role in the organisation, if they are a member.
+func (ua *userAccess) orgRole(orgID string) (roster.OrgRole, bool) {
+	i, ok := slices.BinarySearchFunc(ua.orgs, orgID, func(h heldOrg, id string) int { return strings.Compare(h.orgID, id) })
+	if !ok {
+		return "", false
+	}
+	return ua.orgs[i].role, true
 }
 
 // held returns the user's direct membership of a workspace, if any.
@@ -102,7 +113,12 @@ func (ua *userAccess) in(w roster.Workspace, now time.Time) roster.Access {
 	if h, ok := ua.held(w.ID); ok {
 		direct = &roster.WorkspaceMembership{Role: h.role, Source: h.source, ExpiresAt: h.expiresAt}
 	}
-	return roster.EffectiveAccess(direct, ua.orgMembership(w.OrgID), now)
+	var org *roster.OrgMembership
+	if role, ok := ua.orgRole(w.OrgID); ok {
+		m := roster.OrgMembership{OrgID: w.OrgID, Role: role}
+		org = &m // on the stack: EffectiveAccess keeps no pointer
+	}
+	return roster.EffectiveAccess(direct, org, now)
 }
 
 func (s *Service) cachedAccess(ctx context.Context, userID string) (*userAccess, error) {
