@@ -80,11 +80,13 @@ func homePage(c *Console, q *request) error {
 	n = max(n, 0)
 	from, to := min(n*pageSize, len(me.Orgs)), min((n+1)*pageSize, len(me.Orgs))
 	for _, mo := range me.Orgs[from:to] {
-		org, err := c.svc.GetOrg(q.ctx, mo.OrgID)
-		if err != nil {
-			return err
+		h := homeOrg{Org: roster.Org{ID: mo.OrgID}, Role: mo.Role, Workspaces: mo.Workspaces}
+		if mo.Role != "" { // an external sees nothing of the organisation but their workspaces
+			if h.Org, err = c.svc.GetOrg(q.ctx, mo.OrgID); err != nil {
+				return err
+			}
 		}
-		d.Orgs = append(d.Orgs, homeOrg{Org: org, Role: mo.Role, Workspaces: mo.Workspaces})
+		d.Orgs = append(d.Orgs, h)
 	}
 	if n > 0 {
 		d.Prev = Base + "?page=" + strconv.Itoa(n-1)

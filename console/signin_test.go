@@ -266,3 +266,19 @@ func isCode(err error, code string) bool {
 	var e *roster.Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// TestExternalsSeeTheirWorkspaces: a workspace's external member, who sees
+// nothing of its organisation, has the workspace on their start page.
+func TestExternalsSeeTheirWorkspaces(t *testing.T) {
+	rostertest.Each(t, func(t *testing.T, b rostertest.Backend) {
+		env := rostertest.NewEnv(t, b)
+		_, ownerToken := env.NewUserWithToken("owner@example.com")
+		org, ws := env.CreateOrg(ownerToken, "acme")
+		ext, extToken := env.NewUserWithToken("ext@example.com")
+		env.PutMember(ownerToken, ws.ID, ext.ID, map[string]any{"role": "external"}).Want(t, http.StatusCreated)
+		home := newBrowser(t, env).signIn(extToken)
+		if !home.has(`href="/console/workspaces/`+ws.ID+`"`) || strings.Contains(home.Body, "/console/orgs/"+org.ID) {
+			t.Errorf("an external's start page: want the workspace, and no link to the organisation:\n%s", home.Body)
+		}
+	})
+}
