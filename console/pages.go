@@ -14,15 +14,24 @@ import (
 // pageSize is how many rows a console list shows at a time.
 const pageSize = 50
 
-// listPage reads the cursor of a page's main list from the query.
-func listPage(q *request, idPrefix string) (roster.Page, error) {
-	return sectionPage(q, "after", idPrefix)
+// readList reads one page of a list by the cursor in the query parameter
+// param (a page with several lists pages each on its own), and the links
+// to its other pages.
+func readList[T any](q *request, param, idPrefix string, list func(roster.Page) ([]T, string, error)) ([]T, links, error) {
+	p, err := roster.ParsePage(pageSize, q.r.URL.Query().Get(param), idPrefix)
+	if err != nil {
+		return nil, links{}, err
+	}
+	items, next, err := list(p)
+	if err != nil {
+		return nil, links{}, err
+	}
+	return items, linksFor(q, param, next), nil
 }
 
-// sectionPage reads the cursor of one of a page's lists from the query
-// parameter param: a page with several lists pages each on its own.
-func sectionPage(q *request, param, idPrefix string) (roster.Page, error) {
-	return roster.ParsePage(pageSize, q.r.URL.Query().Get(param), idPrefix)
+// mainList is readList for a page's main list, paged by ?after=.
+func mainList[T any](q *request, idPrefix string, list func(roster.Page) ([]T, string, error)) ([]T, links, error) {
+	return readList(q, "after", idPrefix, list)
 }
 
 // links are the links to the first and the next page of a list.
@@ -54,7 +63,7 @@ type homeData struct {
 	Invitations []roster.Invitation // pending invitations to the user's email
 	Orgs        []homeOrg
 	DefaultWsID string
-	Prev, Next  string // page links
+	links       // pages of the organisations
 }
 
 type homeOrg struct {
@@ -94,7 +103,7 @@ func homePage(c *Console, q *request) error {
 	if to < len(me.Orgs) {
 		d.Next = Base + "?page=" + strconv.Itoa(n+1)
 	}
-	c.render(q, q.statusOr(http.StatusOK), "home", "home.title", d)
+	c.render(q, q.pageStatus(), "home", "home.title", d)
 	return nil
 }
 
@@ -105,7 +114,7 @@ type orgData struct {
 	SeatRoles  []seatRole
 	Taken      int // seats used and pending
 	Members    []roster.OrgMembership
-	Prev, Next string
+	links      // pages of the members
 	Workspaces []roster.WorkspaceView
 	// WorkspaceLinks page the workspaces, apart from the members.
 	WorkspaceLinks links
@@ -144,38 +153,29 @@ func orgPage(c *Console, q *request) error {
 	case !refused(err):
 		return err
 	}
-	var memberLinks links
-	if d.Members, memberLinks, _, err = section(q, "after", roster.PrefixUser, func(p roster.Page) ([]roster.OrgMembership, string, error) {
+	if d.Members, d.links, _, err = section(q, "after", roster.PrefixUser, func(p roster.Page) ([]roster.OrgMembership, string, error) {
 		return c.svc.ListOrgMembers(q.ctx, id, p)
 	}); err != nil {
 		return err
 	}
-	d.Prev, d.Next = memberLinks.Prev, memberLinks.Next
 	if d.Workspaces, d.WorkspaceLinks, _, err = section(q, "ws_after", roster.PrefixWorkspace, func(p roster.Page) ([]roster.WorkspaceView, string, error) {
 		return c.svc.ListWorkspaces(q.ctx, roster.WorkspaceFilter{OrgID: id}, p)
 	}); err != nil {
 		return err
 	}
-	c.render(q, q.statusOr(http.StatusOK), "org", "org.title", d)
+	c.render(q, q.pageStatus(), "org", "org.title", d)
 	return nil
 }
 
-// section reads one list of a page: its page by the cursor in the query
-// parameter param, and the links to its other pages. A list the caller may
-// not see is left out (shown is false); any other failure fails the page.
+// section is readList for a list the caller may not be shown: one the
+// service refuses is left out (shown is false); any other failure fails
+// the page.
 func section[T any](q *request, param, idPrefix string, list func(roster.Page) ([]T, string, error)) (items []T, l links, shown bool, err error) {
-	p, err := sectionPage(q, param, idPrefix)
-	if err != nil {
-		return nil, links{}, false, err
-	}
-	items, next, err := list(p)
+	items, l, err = readList(q, param, idPrefix, list)
 	if refused(err) {
 		return nil, links{}, false, nil
 	}
-	if err != nil {
-		return nil, links{}, false, err
-	}
-	return items, linksFor(q, param, next), true, nil
+	return items, l, err == nil, err
 }
 
 // refused reports whether the service refused the caller a part of a page
@@ -284,7 +284,7 @@ func removeOrgMember(c *Console, q *request) error {
 type workspaceData struct {
 	Workspace   roster.WorkspaceView
 	Members     []roster.Member
-	Prev, Next  string
+	links       // pages of the members
 	Me          string
 	Roles       []roster.WorkspaceRole
 	DefaultRole roster.WorkspaceRole // preselected in the invitation and approval forms
@@ -304,13 +304,11 @@ func workspacePage(c *Console, q *request) error {
 		return err
 	}
 	d := workspaceData{Workspace: ws, Me: q.user.ID, Roles: roster.WorkspaceRoles, DefaultRole: roster.RoleMember, Issued: q.issued}
-	var memberLinks links
-	if d.Members, memberLinks, _, err = section(q, "after", roster.PrefixUser, func(p roster.Page) ([]roster.Member, string, error) {
+	if d.Members, d.links, _, err = section(q, "after", roster.PrefixUser, func(p roster.Page) ([]roster.Member, string, error) {
 		return c.svc.ListWorkspaceMembers(q.ctx, id, false, p)
 	}); err != nil {
 		return err
 	}
-	d.Prev, d.Next = memberLinks.Prev, memberLinks.Next
 	// The admin sections show for those who may list invitations.
 	if d.Invitations, d.InvitationLinks, d.Managed, err = section(q, "inv_after", roster.PrefixInvitation, func(p roster.Page) ([]roster.Invitation, string, error) {
 		return c.svc.ListInvitations(q.ctx, id, roster.InvitationPending, p)
@@ -329,7 +327,7 @@ func workspacePage(c *Console, q *request) error {
 			return err
 		}
 	}
-	c.render(q, q.statusOr(http.StatusOK), "workspace", "workspace.title", d)
+	c.render(q, q.pageStatus(), "workspace", "workspace.title", d)
 	return nil
 }
 
@@ -451,10 +449,10 @@ func acceptInvitation(c *Console, q *request) error {
 	return done(q, Base+"workspaces/"+accepted.Invitation.WorkspaceID, "invitation_accepted")
 }
 
-// statusOr is the status a page answers with: an action's error's, or ok.
-func (q *request) statusOr(ok int) int {
+// pageStatus is the status a page answers with: an action's error's, or 200.
+func (q *request) pageStatus() int {
 	if q.status != 0 {
 		return q.status
 	}
-	return ok
+	return http.StatusOK
 }

@@ -15,18 +15,11 @@ import (
 // Each shows what the service lets the signed-in user see; the service
 // alone decides, as for the API.
 
-// pager links the pages of a list by the cursor in ?after=, keeping the
-// page's other query parameters.
-func pager(q *request, next string) (prev, nextLink string) {
-	l := linksFor(q, "after", next)
-	return l.Prev, l.Next
-}
-
 // usersData is the staff's user directory.
 type usersData struct {
-	Query      string
-	Users      []roster.User
-	Prev, Next string
+	Query string
+	Users []roster.User
+	links
 }
 
 // CanSuspend reports whether the page offers to suspend u.
@@ -36,18 +29,14 @@ func (usersData) CanSuspend(u roster.User) bool { return u.Status == roster.User
 func (usersData) CanReactivate(u roster.User) bool { return u.Status == roster.UserSuspended }
 
 func usersPage(c *Console, q *request) error {
-	p, err := listPage(q, roster.PrefixUser)
-	if err != nil {
-		return err
-	}
 	d := usersData{Query: q.r.URL.Query().Get("q")}
-	users, next, err := c.svc.ListUsers(q.ctx, roster.UserFilter{Query: d.Query}, p)
-	if err != nil {
+	var err error
+	if d.Users, d.links, err = mainList(q, roster.PrefixUser, func(p roster.Page) ([]roster.User, string, error) {
+		return c.svc.ListUsers(q.ctx, roster.UserFilter{Query: d.Query}, p)
+	}); err != nil {
 		return err
 	}
-	d.Users = users
-	d.Prev, d.Next = pager(q, next)
-	c.render(q, q.statusOr(http.StatusOK), "users", "users.title", d)
+	c.render(q, q.pageStatus(), "users", "users.title", d)
 	return nil
 }
 
@@ -79,22 +68,18 @@ func setStatus(c *Console, q *request, status roster.UserStatus, notice string) 
 type supportData struct {
 	Sessions []roster.SupportSession
 	Joined   *roster.SupportJoin // just joined or extended: its token, shown once
-	Prev     string
-	Next     string
+	links
 }
 
 func supportPage(c *Console, q *request) error {
-	p, err := listPage(q, roster.PrefixSupportSession)
-	if err != nil {
+	d := supportData{Joined: q.joined}
+	var err error
+	if d.Sessions, d.links, err = mainList(q, roster.PrefixSupportSession, func(p roster.Page) ([]roster.SupportSession, string, error) {
+		return c.svc.ListSupportSessions(q.ctx, roster.SupportFilter{ActiveAt: q.now}, p)
+	}); err != nil {
 		return err
 	}
-	sessions, next, err := c.svc.ListSupportSessions(q.ctx, roster.SupportFilter{ActiveAt: q.now}, p)
-	if err != nil {
-		return err
-	}
-	d := supportData{Sessions: sessions, Joined: q.joined}
-	d.Prev, d.Next = pager(q, next)
-	c.render(q, q.statusOr(http.StatusOK), "support", "support.staff.title", d)
+	c.render(q, q.pageStatus(), "support", "support.staff.title", d)
 	return nil
 }
 
@@ -140,7 +125,7 @@ type tasksData struct {
 	Status, Type string
 	Statuses     []roster.TaskStatus
 	Types        []roster.TaskType
-	Prev, Next   string
+	links
 }
 
 func tasksPage(c *Console, q *request) error {
@@ -157,17 +142,12 @@ func tasksPage(c *Console, q *request) error {
 			return err
 		}
 	}
-	p, err := listPage(q, roster.PrefixTask)
-	if err != nil {
+	if d.Tasks, d.links, err = mainList(q, roster.PrefixTask, func(p roster.Page) ([]roster.Task, string, error) {
+		return c.svc.ListTasks(q.ctx, f, p)
+	}); err != nil {
 		return err
 	}
-	tasks, next, err := c.svc.ListTasks(q.ctx, f, p)
-	if err != nil {
-		return err
-	}
-	d.Tasks = tasks
-	d.Prev, d.Next = pager(q, next)
-	c.render(q, q.statusOr(http.StatusOK), "tasks", "tasks.title", d)
+	c.render(q, q.pageStatus(), "tasks", "tasks.title", d)
 	return nil
 }
 
@@ -195,23 +175,20 @@ func retryTask(c *Console, q *request) error {
 
 // webhooksData is the host application's endpoints.
 type webhooksData struct {
-	Webhooks   []roster.Webhook
-	Secret     *roster.Webhook // just created or rotated: its secret, shown once
-	Prev, Next string
+	Webhooks []roster.Webhook
+	Secret   *roster.Webhook // just created or rotated: its secret, shown once
+	links
 }
 
 func webhooksPage(c *Console, q *request) error {
-	p, err := listPage(q, roster.PrefixWebhook)
-	if err != nil {
+	d := webhooksData{Secret: q.secret}
+	var err error
+	if d.Webhooks, d.links, err = mainList(q, roster.PrefixWebhook, func(p roster.Page) ([]roster.Webhook, string, error) {
+		return c.svc.ListWebhooks(q.ctx, p)
+	}); err != nil {
 		return err
 	}
-	hooks, next, err := c.svc.ListWebhooks(q.ctx, p)
-	if err != nil {
-		return err
-	}
-	d := webhooksData{Webhooks: hooks, Secret: q.secret}
-	d.Prev, d.Next = pager(q, next)
-	c.render(q, q.statusOr(http.StatusOK), "webhooks", "webhooks.title", d)
+	c.render(q, q.pageStatus(), "webhooks", "webhooks.title", d)
 	return nil
 }
 
@@ -247,7 +224,7 @@ func rotateWebhook(c *Console, q *request) error {
 type deliveriesData struct {
 	Webhook    roster.Webhook
 	Deliveries []roster.Delivery
-	Prev, Next string
+	links
 }
 
 func deliveriesPage(c *Console, q *request) error {
@@ -255,16 +232,12 @@ func deliveriesPage(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	p, err := listPage(q, roster.PrefixDelivery)
-	if err != nil {
+	d := deliveriesData{Webhook: w}
+	if d.Deliveries, d.links, err = mainList(q, roster.PrefixDelivery, func(p roster.Page) ([]roster.Delivery, string, error) {
+		return c.svc.ListDeliveries(q.ctx, w.ID, p)
+	}); err != nil {
 		return err
 	}
-	ds, next, err := c.svc.ListDeliveries(q.ctx, w.ID, p)
-	if err != nil {
-		return err
-	}
-	d := deliveriesData{Webhook: w, Deliveries: ds}
-	d.Prev, d.Next = pager(q, next)
 	c.render(q, http.StatusOK, "deliveries", "deliveries.title", d)
 	return nil
 }
@@ -274,7 +247,7 @@ type auditData struct {
 	Filter       roster.AuditFilter
 	Since, Until string
 	Events       []roster.AuditEvent
-	Prev, Next   string
+	links
 	Export       string // the export of what the filters select
 	Verification *roster.Verification
 }
@@ -306,20 +279,16 @@ func auditPage(c *Console, q *request) error {
 	if err != nil {
 		return err
 	}
-	p, err := listPage(q, roster.PrefixAudit)
-	if err != nil {
-		return err
-	}
-	events, next, err := c.svc.ListAudit(q.ctx, f, p)
-	if err != nil {
-		return err
-	}
 	v := q.r.URL.Query()
 	v.Del("after")
-	d := auditData{Filter: f, Since: v.Get("since"), Until: v.Get("until"), Events: events, Verification: q.verified,
+	d := auditData{Filter: f, Since: v.Get("since"), Until: v.Get("until"), Verification: q.verified,
 		Export: Base + "audit/export?" + v.Encode()}
-	d.Prev, d.Next = pager(q, next)
-	c.render(q, q.statusOr(http.StatusOK), "audit", "audit.title", d)
+	if d.Events, d.links, err = mainList(q, roster.PrefixAudit, func(p roster.Page) ([]roster.AuditEvent, string, error) {
+		return c.svc.ListAudit(q.ctx, f, p)
+	}); err != nil {
+		return err
+	}
+	c.render(q, q.pageStatus(), "audit", "audit.title", d)
 	return nil
 }
 
